@@ -1,0 +1,93 @@
+"""整改销号台账 — the application factory: configuration, extensions, blueprints, CLI. Wiring only."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import BASE_DIR, load_settings
+from ledger.core.db import write_intent
+from ledger.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    settings = load_settings(overrides=overrides)
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], template_folder=str(BASE_DIR / "templates"),
+                static_folder=str(BASE_DIR / "ledger" / "static"))
+    app.config.update(settings)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if app.config["LEDGER_PROXY_HOPS"]:
+        hops = app.config["LEDGER_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_request_hooks(app)
+    from ledger.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from ledger import models  # noqa: F401  (the whole schema, for Alembic)
+    from ledger.auth.services import load_session_user
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    login_manager.user_loader(load_session_user)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    limiter.init_app(app)
+
+
+def _select_locale() -> str:
+    from flask_login import current_user
+
+    if current_user and current_user.is_authenticated and current_user.locale:
+        return current_user.locale
+    if request.args.get("lang") in ("zh", "en"):
+        return request.args["lang"]
+    return request.accept_languages.best_match(["zh", "en"]) or "zh"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from ledger import api
+    from ledger.auth.views import bp as auth_bp
+    from ledger.extensions import csrf
+    from ledger.web import bp as web_bp
+
+    api.register(app)
+    csrf.exempt(api.bp)  # the API checks CSRF itself for cookie-authenticated writes
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(web_bp)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _declare_intent() -> None:
+        write_intent.set(request.method not in SAFE_METHODS)
+
+    @app.after_request
+    def _finish_unit_of_work(response):
+        """One unit of work per request: commit what succeeded, roll back what was refused."""
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        return response
+
+    @app.teardown_request
+    def _rollback_on_error(exc) -> None:
+        if exc is not None:
+            db.session.rollback()

@@ -1,0 +1,16 @@
+"""The JSON API under /api/v1; each feature module adds its routes to ``bp``."""
+from ledger.api.blueprint import bp, error_response
+
+
+def register(app) -> None:
+    from ledger.auth import api as _auth_api  # noqa: F401  (routes register on import)
+    from ledger.items import api as _items_api  # noqa: F401
+    from ledger.opinions import api as _opinions_api  # noqa: F401
+    from ledger.orgs import api as _orgs_api  # noqa: F401
+    from ledger.outbox import api as _outbox_api  # noqa: F401
+    from ledger.reviews import api as _reviews_api  # noqa: F401
+
+    app.register_blueprint(bp)
+
+
+__all__ = ["bp", "register", "error_response"]

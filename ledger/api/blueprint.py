@@ -1,0 +1,84 @@
+"""The /api/v1 blueprint: authentication, JSON errors, the OpenAPI document."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, g, jsonify, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from ledger.core.errors import LedgerError, Unauthorized
+
+log = logging.getLogger(__name__)
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+              422: "invalid", 429: "too_many_requests"}
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None):
+    return jsonify({"error": {"code": code, "message": message, "details": details or {}}}), status
+
+
+@bp.before_request
+def authenticate():
+    """Bearer token if one is sent (a bad one is a 401, never a fall back to the cookie); else the session."""
+    from ledger.auth.services import user_for_token
+    from ledger.extensions import csrf
+
+    view = bp_view_function()
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != "bearer" or not raw.strip():
+            raise Unauthorized("Authorization 头必须是 Bearer <token>")
+        g.actor = user_for_token(raw.strip())
+        return None
+    if current_user.is_authenticated:
+        g.actor = current_user._get_current_object()
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            csrf.protect()  # a cookie-authenticated write must carry the CSRF token (X-CSRFToken)
+        return None
+    g.actor = None
+    if not getattr(view, "public", False):
+        raise Unauthorized("请先登录或提供令牌")
+    return None
+
+
+def bp_view_function():
+    from flask import current_app
+
+    return current_app.view_functions.get(request.endpoint) if request.endpoint else None
+
+
+@bp.errorhandler(LedgerError)
+def domain_error(exc: LedgerError):
+    return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
+@bp.errorhandler(CSRFError)
+def csrf_error(exc: CSRFError):
+    return error_response(400, "csrf", "缺少或无效的 CSRF 令牌（会话认证的写请求须带 X-CSRFToken 头）")
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(exc):
+    return error_response(413, "too_large", "请求体超过大小限制")
+
+
+@bp.errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    status = exc.code or 500
+    return error_response(status, HTTP_CODES.get(status, "error"), exc.description or exc.name)
+
+
+@bp.route("/openapi.json")
+def openapi():
+    from ledger.api.registry import build_openapi
+
+    return jsonify(build_openapi("/api/v1"))
+
+
+openapi.public = True

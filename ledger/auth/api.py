@@ -1,0 +1,125 @@
+"""API: tokens and users."""
+from __future__ import annotations
+
+from flask import current_app, request
+from pydantic import Field
+
+from ledger.api.blueprint import bp
+from ledger.api.common import Body, Out, actor, cursor_arg, limit_arg, many, one, parse_body
+from ledger.api.registry import api_route
+from ledger.auth import services
+from ledger.auth.models import User
+from ledger.auth.ratelimit import login_limits
+from ledger.core.errors import Unauthorized
+from ledger.core.pagination import page_by_id
+
+
+class TokenRequest(Body):
+    username: str = Field(max_length=80)
+    password: str = Field(max_length=200)
+    name: str | None = Field(default=None, max_length=100)
+
+
+class TokenOut(Out):
+    token: str
+
+
+class MembershipIn(Body):
+    org_id: int
+    role: str
+
+
+class MembershipOut(Out):
+    org_id: int | None
+    role: str
+
+
+class UserOut(Out):
+    id: int
+    username: str
+    display_name: str
+    email: str | None
+    active: bool
+    is_admin: bool
+    memberships: list[MembershipOut]
+
+
+class UserCreate(Body):
+    username: str = Field(max_length=80)
+    password: str = Field(max_length=200)
+    display_name: str = Field(default="", max_length=100)
+    email: str | None = Field(default=None, max_length=200)
+    is_admin: bool = False
+    memberships: list[MembershipIn] = []
+
+
+class UserUpdate(Body):
+    display_name: str | None = Field(default=None, max_length=100)
+    email: str | None = Field(default=None, max_length=200)
+    active: bool | None = None
+    is_admin: bool | None = None
+    password: str | None = Field(default=None, max_length=200)
+    memberships: list[MembershipIn] | None = None
+
+
+def _user_out(user: User) -> dict:
+    memberships = [{"org_id": m.org_id, "role": m.role} for m in user.memberships]
+    if user.is_admin:
+        memberships.append({"org_id": None, "role": "admin"})
+    return {"id": user.id, "username": user.username, "display_name": user.display_name, "email": user.email,
+            "active": user.active, "is_admin": user.is_admin, "memberships": memberships}
+
+
+@api_route(bp, "/tokens", "POST", body=TokenRequest, response=TokenOut, status=201, public=True,
+           summary="Exchange a username and password for a bearer token")
+@login_limits
+def create_token():
+    body = parse_body(TokenRequest)
+    user = services.authenticate(body.username, body.password)
+    if user is None:
+        raise Unauthorized("用户名或密码不正确")
+    return one(TokenOut, {"token": services.issue_token(user, body.name or "api")}, 201)
+
+
+@api_route(bp, "/users", "GET", list_of=UserOut, query={"limit": "page size", "cursor": "next page"})
+def list_users():
+    """Users the caller may see."""
+    from ledger.auth.models import User
+
+    page = page_by_id(services.users_query(actor()), User, limit_arg(), cursor_arg())
+    page.rows = [_user_out(u) for u in page.rows]
+    return many(UserOut, page)
+
+
+@api_route(bp, "/users/me", "GET", response=UserOut)
+def me():
+    """The caller."""
+    return one(UserOut, _user_out(actor()))
+
+
+@api_route(bp, "/users/<int:user_id>", "GET", response=UserOut)
+def get_user(user_id: int):
+    """One user."""
+    return one(UserOut, _user_out(services.get_user(actor(), user_id)))
+
+
+@api_route(bp, "/users", "POST", body=UserCreate, response=UserOut, status=201)
+def create_user():
+    """Create a user (admin)."""
+    body = parse_body(UserCreate)
+    user = services.create_user(actor(), body.username, body.password, body.display_name, body.email,
+                                [m.model_dump() for m in body.memberships], body.is_admin)
+    return one(UserOut, _user_out(user), 201)
+
+
+@api_route(bp, "/users/<int:user_id>", "PATCH", body=UserUpdate, response=UserOut)
+def update_user(user_id: int):
+    """Change a user: details, memberships, active, password (admin)."""
+    body = parse_body(UserUpdate)
+    changes = body.model_dump(exclude_unset=True)
+    if "memberships" in changes and changes["memberships"] is not None:
+        changes["memberships"] = [dict(m) for m in changes["memberships"]]
+    return one(UserOut, _user_out(services.update_user(actor(), user_id, changes)))
+
+
+__all__ = ["current_app", "request"]

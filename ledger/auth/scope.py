@@ -1,0 +1,143 @@
+"""Who sees and may act on what (SPEC §1): the one place scope is decided.
+
+A secretary's scope is the organisation itself; a supervisor's is the organisation and its whole
+subtree; an owner sees the items they are named on; an admin sees everything.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import false, or_, select, true
+from sqlalchemy.sql.elements import ColumnElement
+
+from ledger.auth.models import Membership, User
+from ledger.core.db import db
+from ledger.core.enums import Role
+from ledger.core.errors import NotFound
+from ledger.orgs.models import Organisation
+
+
+@dataclass
+class Scope:
+    user_id: int | None
+    is_admin: bool = False
+    secretary_orgs: set[int] = field(default_factory=set)
+    supervisor_orgs: set[int] = field(default_factory=set)  # the organisations named, not the subtree
+    supervised: set[int] = field(default_factory=set)  # every organisation in a supervised subtree
+    member_orgs: set[int] = field(default_factory=set)
+
+    @property
+    def managed(self) -> set[int]:
+        """Organisations whose records this user may read as secretary or supervisor."""
+        return self.secretary_orgs | self.supervised
+
+
+def _subtree_ids(org_ids: set[int]) -> set[int]:
+    if not org_ids:
+        return set()
+    paths = db.session.scalars(select(Organisation.path).where(Organisation.id.in_(org_ids))).all()
+    clauses = [Organisation.path.like(f"{p}%") for p in paths]
+    return set(db.session.scalars(select(Organisation.id).where(or_(*clauses))).all())
+
+
+def scope_of(user: User | None) -> Scope:
+    """The user's scope, computed once per user object per unit of work."""
+    if user is None:
+        return Scope(user_id=None)
+    cached = user.__dict__.get("_ledger_scope")
+    if cached is not None:
+        return cached
+    rows = db.session.execute(
+        select(Membership.org_id, Membership.role).where(Membership.user_id == user.id)).all()
+    scope = Scope(user_id=user.id, is_admin=bool(user.is_admin))
+    for org_id, role in rows:
+        scope.member_orgs.add(org_id)
+        if role == Role.secretary.value:
+            scope.secretary_orgs.add(org_id)
+        elif role == Role.supervisor.value:
+            scope.supervisor_orgs.add(org_id)
+    scope.supervised = _subtree_ids(scope.supervisor_orgs)
+    user.__dict__["_ledger_scope"] = scope
+    return scope
+
+
+def forget_scope(user: User) -> None:
+    user.__dict__.pop("_ledger_scope", None)
+
+
+def org_clause(user: User, column) -> ColumnElement[bool]:
+    """SQL condition: ``column`` (an org id) is one the user manages."""
+    scope = scope_of(user)
+    if scope.is_admin:
+        return true()
+    ids = scope.managed
+    return column.in_(sorted(ids)) if ids else false()
+
+
+def item_clause(user: User) -> ColumnElement[bool]:
+    """SQL condition for the items the user may read."""
+    from ledger.items.models import Item
+
+    scope = scope_of(user)
+    if scope.is_admin:
+        return true()
+    conditions = [Item.owner_id == user.id, Item.leader_id == user.id]
+    if scope.managed:
+        conditions.append(Item.org_id.in_(sorted(scope.managed)))
+    return or_(*conditions)
+
+
+def relations_to_item(user: User | None, item) -> set[str]:
+    """The capacities in which ``user`` stands to ``item``: owner, secretary, supervisor (or system)."""
+    if user is None:
+        return {"system"}
+    scope = scope_of(user)
+    relations = set()
+    if item.owner_id == user.id:
+        relations.add(Role.owner.value)
+    if item.org_id in scope.secretary_orgs:
+        relations.add(Role.secretary.value)
+    if item.org_id in scope.supervised:
+        relations.add(Role.supervisor.value)
+    return relations
+
+
+def can_read_item(user: User, item) -> bool:
+    scope = scope_of(user)
+    return (scope.is_admin or item.org_id in scope.managed
+            or user.id in (item.owner_id, item.leader_id))
+
+
+def require_org(user: User, org_id: int, roles: tuple[str, ...] = ("secretary", "supervisor")) -> Organisation:
+    """The organisation, if the user holds one of ``roles`` over it; otherwise NotFound (never its data)."""
+    org = db.session.get(Organisation, org_id)
+    scope = scope_of(user)
+    allowed = scope.is_admin and "admin" in roles
+    if org is not None and not allowed:
+        allowed = ("secretary" in roles and org.id in scope.secretary_orgs) or (
+            "supervisor" in roles and org.id in scope.supervised)
+    if org is None or not allowed:
+        raise NotFound("组织不存在或不在您的权限范围内")
+    return org
+
+
+def readable_org_ids(user: User) -> set[int] | None:
+    """Organisations the user may list (None: all)."""
+    scope = scope_of(user)
+    if scope.is_admin:
+        return None
+    return scope.member_orgs | scope.supervised
+
+
+def supervisors_over(org: Organisation) -> list[User]:
+    """Active users holding a supervisor membership on the organisation or any ancestor."""
+    return list(db.session.scalars(
+        select(User).join(Membership).where(
+            Membership.role == Role.supervisor.value,
+            Membership.org_id.in_(org.ancestor_ids()), User.active.is_(True)).distinct()))
+
+
+def secretaries_of(org_id: int) -> list[User]:
+    return list(db.session.scalars(
+        select(User).join(Membership).where(
+            Membership.role == Role.secretary.value, Membership.org_id == org_id, User.active.is_(True))))

@@ -1,0 +1,218 @@
+"""API: items, transitions, events, attachments."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from flask import request, send_file
+from pydantic import Field
+
+from ledger.api.blueprint import bp
+from ledger.api.common import (
+    Body,
+    Out,
+    actor,
+    cursor_arg,
+    limit_arg,
+    many,
+    one,
+    parse_body,
+    query_bool,
+    query_date,
+    query_int,
+)
+from ledger.api.registry import api_route
+from ledger.core.db import db
+from ledger.core.errors import Invalid
+from ledger.core.pagination import Page, page_by_id
+from ledger.items import attachments, queries, services
+from ledger.items.models import Event
+
+Kind = Literal["immediate", "time_limited", "long_term"]
+Scope = Literal["individual", "common"]
+Urgency = Literal["normal", "urgent", "critical"]
+Action = Literal["claim", "start", "progress", "submit", "verify", "return", "reopen", "reassign", "cancel",
+                 "flag", "unflag", "urge", "request_extension", "approve_extension", "reject_extension", "edit"]
+
+
+class ItemOut(Out):
+    id: int
+    code: str
+    org_id: int
+    title: str
+    description: str
+    measures: str
+    kind: str
+    scope: str
+    category: str | None
+    urgency: str
+    leader_id: int | None
+    owner_id: int | None
+    deadline: date | None
+    original_deadline: date | None
+    status: str
+    flagged: bool
+    light: str
+    overdue_days: int
+    opinion_ids: list[int]
+    progress_percent: int
+    completion_note: str | None
+    return_note: str | None
+    cancel_reason: str | None
+    stage_goals: str | None
+    next_review_on: date | None
+    closed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    round: int
+
+
+class ItemCreateFields(Body):
+    title: str = Field(max_length=200)
+    description: str = Field(default="", max_length=20000)
+    measures: str = Field(default="", max_length=20000)
+    kind: Kind = "time_limited"
+    scope: Scope = "individual"
+    category: str | None = Field(default=None, max_length=50)
+    urgency: Urgency = "normal"
+    leader_id: int | None = None
+    owner_id: int
+    deadline: date | None = None
+    deadline_working_days: int | None = Field(default=None, ge=1, le=3650)
+    stage_goals: str | None = None
+    next_review_on: date | None = None
+
+
+class ItemCreate(ItemCreateFields):
+    org_id: int
+    opinion_ids: list[int] = []
+
+
+class Transition(Body):
+    action: Action
+    version: int
+    comment: str | None = Field(default=None, max_length=20000)
+    deadline: date | None = None
+    measures: str | None = Field(default=None, max_length=20000)
+    owner_id: int | None = None
+    note: str | None = Field(default=None, max_length=20000)
+    percent: int | None = None
+    new_deadline: date | None = None
+    reason: str | None = Field(default=None, max_length=20000)
+    completion_note: str | None = Field(default=None, max_length=20000)
+    extension_id: int | None = None
+    # for "edit"
+    title: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=20000)
+    category: str | None = Field(default=None, max_length=50)
+    urgency: Urgency | None = None
+    leader_id: int | None = None
+
+
+class EventOut(Out):
+    id: int
+    item_id: int
+    actor_id: int | None
+    action: str
+    from_status: str | None
+    to_status: str | None
+    comment: str | None
+    changes: dict
+    round: int
+    at: datetime
+
+
+class AttachmentOut(Out):
+    id: int
+    item_id: int
+    kind: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: datetime
+
+
+class ItemDetailOut(ItemOut):
+    allowed_actions: list[str]
+
+
+def _filters() -> dict:
+    statuses = [s for s in (request.args.get("status") or "").split(",") if s]
+    return {"org_id": query_int("org_id"), "status": statuses, "owner_id": query_int("owner_id"),
+            "overdue": query_bool("overdue"), "flagged": query_bool("flagged"), "light": request.args.get("light"),
+            "kind": request.args.get("kind"), "category": request.args.get("category"),
+            "q": request.args.get("q"), "due_before": query_date("due_before")}
+
+
+def _detail(item) -> dict:
+    data = ItemOut.model_validate(item).model_dump()
+    data["allowed_actions"] = services.allowed_actions(actor(), item)
+    return data
+
+
+@api_route(bp, "/items", "GET", list_of=ItemOut, query={
+    "org_id": "organisation (with its subtree)", "status": "comma-separated statuses", "owner_id": "",
+    "overdue": "true|false", "flagged": "true|false", "light": "red|yellow|green|none", "kind": "",
+    "category": "", "q": "text", "sort": "deadline|-deadline|created|-created", "limit": "", "cursor": ""})
+def list_items():
+    """The ledger: items the caller may see, filtered, sorted and paged by cursor."""
+    page = queries.list_items(actor(), _filters(), limit_arg(), cursor_arg(), request.args.get("sort", "deadline"))
+    return many(ItemOut, page)
+
+
+@api_route(bp, "/items", "POST", body=ItemCreate, response=ItemDetailOut, status=201)
+def create_item():
+    """Create an item (secretary); ``opinion_ids`` merges those opinions into it."""
+    item = services.create_item(actor(), parse_body(ItemCreate).model_dump(exclude_none=True))
+    return one(ItemDetailOut, _detail(item), 201)
+
+
+@api_route(bp, "/items/<int:item_id>", "GET", response=ItemDetailOut)
+def get_item(item_id: int):
+    """One item, with the actions the caller may take now."""
+    return one(ItemDetailOut, _detail(services.get_item(actor(), item_id)))
+
+
+@api_route(bp, "/items/<int:item_id>/transitions", "POST", body=Transition, response=ItemDetailOut)
+def transition(item_id: int):
+    """Take a lifecycle action (claim, submit, verify …) with the version last read."""
+    body = parse_body(Transition).model_dump(exclude_none=True)
+    action, version = body.pop("action"), body.pop("version")
+    item = services.apply_action(actor(), item_id, action, version, **body)
+    db.session.refresh(item)
+    return one(ItemDetailOut, _detail(item))
+
+
+@api_route(bp, "/items/<int:item_id>/events", "GET", list_of=EventOut, query={"limit": "", "cursor": ""})
+def list_events(item_id: int):
+    """The item's journal, oldest first."""
+    services.get_item(actor(), item_id)
+    page = page_by_id(queries.events_query(item_id), Event, limit_arg(), cursor_arg())
+    return many(EventOut, page)
+
+
+@api_route(bp, "/items/<int:item_id>/attachments", "GET", list_of=AttachmentOut)
+def list_attachments(item_id: int):
+    """The item's evidence."""
+    return many(AttachmentOut, Page(attachments.list_attachments(actor(), item_id), None))
+
+
+@api_route(bp, "/items/<int:item_id>/attachments", "POST", response=AttachmentOut, status=201, multipart=True)
+def upload_attachment(item_id: int):
+    """Upload evidence (multipart: ``file`` and ``kind``)."""
+    upload = request.files.get("file")
+    if upload is None:
+        raise Invalid({"file": "请选择文件"})
+    attachment = attachments.add_attachment(actor(), item_id, request.form.get("kind", "other"), upload.filename,
+                                            upload.stream)
+    return one(AttachmentOut, attachment, 201)
+
+
+@api_route(bp, "/items/<int:item_id>/attachments/<int:attachment_id>", "GET", binary=True)
+def download_attachment(item_id: int, attachment_id: int):
+    """Download one attachment (checked against the caller's scope)."""
+    attachment, path = attachments.get_attachment(actor(), item_id, attachment_id)
+    return send_file(path, mimetype=attachment.content_type, as_attachment=True,
+                     download_name=attachment.filename, max_age=0)

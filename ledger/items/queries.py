@@ -1,0 +1,119 @@
+"""The ledger list: filters, sorting and keyset pagination on indexed columns."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, tuple_
+
+from ledger.auth.models import User
+from ledger.auth.scope import item_clause
+from ledger.core import clock
+from ledger.core.db import db
+from ledger.core.enums import ItemKind, ItemStatus
+from ledger.core.errors import Invalid
+from ledger.core.pagination import Page, decode_cursor, encode_cursor
+from ledger.items.models import Event, Item
+from ledger.orgs.models import Organisation
+
+SORTS = {"deadline": (Item.due_key, False), "-deadline": (Item.due_key, True),
+         "created": (Item.id, False), "-created": (Item.id, True)}
+LIGHTS = ("red", "yellow", "green", "none")
+
+
+def _subtree(org_id: int):
+    org = db.session.get(Organisation, org_id)
+    if org is None:
+        raise Invalid({"org_id": "组织不存在"})
+    return select(Organisation.id).where(Organisation.path.like(f"{org.path}%")).scalar_subquery()
+
+
+def _light_clause(light: str, today: date):
+    open_with_deadline = and_(Item.is_open.is_(True), Item.deadline.is_not(None))
+    if light == "red":
+        return and_(open_with_deadline, Item.deadline < today)
+    if light == "yellow":
+        return and_(open_with_deadline, Item.deadline >= today, Item.yellow_from <= today)
+    if light == "green":
+        return and_(open_with_deadline, Item.deadline >= today,
+                    or_(Item.yellow_from.is_(None), Item.yellow_from > today))
+    return or_(Item.is_open.is_(False), Item.deadline.is_(None))
+
+
+def build_filters(actor: User, filters: dict) -> list:
+    """SQL conditions for the list filters of SPEC §8 (all combined with the actor's scope)."""
+    today = clock.today(current_app.config["LEDGER_TIMEZONE"])
+    conditions = [item_clause(actor)]
+    if filters.get("org_id") is not None:
+        conditions.append(Item.org_id.in_(_subtree(filters["org_id"])))
+    statuses = filters.get("status")
+    if statuses:
+        bad = [s for s in statuses if s not in ItemStatus.values()]
+        if bad:
+            raise Invalid({"status": f"未知状态：{', '.join(bad)}"})
+        conditions.append(Item.status.in_(statuses))
+    if filters.get("owner_id") is not None:
+        conditions.append(Item.owner_id == filters["owner_id"])
+    if filters.get("overdue") is not None:
+        overdue = and_(Item.is_open.is_(True), Item.due_key < today)
+        conditions.append(overdue if filters["overdue"] else ~overdue)
+    if filters.get("flagged") is not None:
+        conditions.append(Item.flagged.is_(bool(filters["flagged"])))
+    if filters.get("light"):
+        if filters["light"] not in LIGHTS:
+            raise Invalid({"light": "必须是 red、yellow、green 或 none"})
+        conditions.append(_light_clause(filters["light"], today))
+    if filters.get("kind"):
+        if filters["kind"] not in ItemKind.values():
+            raise Invalid({"kind": "事项类型无效"})
+        conditions.append(Item.kind == filters["kind"])
+    if filters.get("category"):
+        conditions.append(Item.category == filters["category"])
+    if filters.get("due_before"):
+        conditions.append(Item.due_key <= filters["due_before"])
+    if filters.get("q"):
+        needle = f"%{filters['q'].strip()}%"
+        conditions.append(or_(Item.title.ilike(needle), Item.code.ilike(needle), Item.description.ilike(needle)))
+    return conditions
+
+
+def list_items(actor: User, filters: dict, limit: int, cursor: str | None, sort: str = "deadline") -> Page:
+    if sort not in SORTS:
+        raise Invalid({"sort": "排序方式必须是：" + "、".join(SORTS)})
+    key, descending = SORTS[sort]
+    query = select(Item).where(*build_filters(actor, filters))
+    after = decode_cursor(cursor)
+    if after:
+        query = query.where(_after(key, descending, after))
+    if key is Item.id:
+        order = [Item.id.desc() if descending else Item.id]
+    else:
+        order = [key.desc(), Item.id.desc()] if descending else [key, Item.id]
+    rows = list(db.session.scalars(query.order_by(*order).limit(limit + 1)).unique())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if not more or not rows:
+        return Page(rows, None)
+    last = rows[-1]
+    values = [last.id] if key is Item.id else [last.due_key, last.id]
+    return Page(rows, encode_cursor(values))
+
+
+def _after(key, descending: bool, values: list):
+    try:
+        if key is Item.id:
+            last_id = int(values[0])
+            return Item.id < last_id if descending else Item.id > last_id
+        last_due, last_id = date.fromisoformat(values[0]), int(values[1])
+    except (ValueError, TypeError, IndexError):
+        raise Invalid({"cursor": "游标无效"}) from None
+    pair, bound = tuple_(Item.due_key, Item.id), tuple_(last_due, last_id)
+    return pair < bound if descending else pair > bound
+
+
+def events_query(item_id: int):
+    return select(Event).where(Event.item_id == item_id)
+
+
+def due_within(days: int) -> date:
+    return clock.today(current_app.config["LEDGER_TIMEZONE"]) + timedelta(days=days)

@@ -1,0 +1,11 @@
+"""Import every model so that metadata (and Alembic) sees the whole schema."""
+from ledger.auth.models import ApiToken, Membership, User
+from ledger.calendar.models import CalendarDay
+from ledger.items.models import Attachment, CodeCounter, Event, Extension, Item, Urge
+from ledger.opinions.models import Opinion
+from ledger.orgs.models import Category, Organisation, OrgSettings
+from ledger.outbox.models import Message, Notification
+from ledger.reviews.models import Review
+
+__all__ = ["ApiToken", "Membership", "User", "CalendarDay", "Attachment", "CodeCounter", "Event", "Extension",
+           "Item", "Urge", "Opinion", "Category", "Organisation", "OrgSettings", "Message", "Notification", "Review"]

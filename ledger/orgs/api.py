@@ -1,0 +1,83 @@
+"""API: organisations and their settings."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ledger.api.blueprint import bp
+from ledger.api.common import Body, Out, actor, cursor_arg, limit_arg, many, one, parse_body
+from ledger.api.registry import api_route
+from ledger.core.pagination import page_by_id
+from ledger.orgs import services
+from ledger.orgs.models import Organisation
+
+OrgKindName = Literal["committee", "general_branch", "branch", "agency", "department", "other"]
+
+
+class OrgOut(Out):
+    id: int
+    name: str
+    kind: str
+    parent_id: int | None
+    timezone: str
+
+
+class OrgCreate(Body):
+    name: str = Field(max_length=200)
+    kind: OrgKindName = "branch"
+    parent_id: int | None = None
+    timezone: str = Field(default="Asia/Shanghai", max_length=64)
+
+
+class OrgUpdate(Body):
+    name: str | None = Field(default=None, max_length=200)
+    kind: OrgKindName | None = None
+    parent_id: int | None = None
+    timezone: str | None = Field(default=None, max_length=64)
+
+
+class OrgSettingsIn(Body):
+    evidence_required: bool | None = None
+    warning_days: int | None = None
+    progress_margin: int | None = None
+
+
+class OrgSettingsOut(Out):
+    org_id: int
+    evidence_required: bool
+    warning_days: int
+    progress_margin: int
+
+
+@api_route(bp, "/orgs", "GET", list_of=OrgOut, query={"limit": "page size", "cursor": "next page"})
+def list_orgs():
+    """Organisations the caller belongs to or supervises."""
+    return many(OrgOut, page_by_id(services.list_orgs_query(actor()), Organisation, limit_arg(), cursor_arg()))
+
+
+@api_route(bp, "/orgs/<int:org_id>", "GET", response=OrgOut)
+def get_org(org_id: int):
+    """One organisation."""
+    return one(OrgOut, services.get_org(actor(), org_id))
+
+
+@api_route(bp, "/orgs", "POST", body=OrgCreate, response=OrgOut, status=201)
+def create_org():
+    """Create an organisation (admin)."""
+    body = parse_body(OrgCreate)
+    return one(OrgOut, services.create_org(actor(), body.name, body.kind, body.parent_id, body.timezone), 201)
+
+
+@api_route(bp, "/orgs/<int:org_id>", "PATCH", body=OrgUpdate, response=OrgOut)
+def update_org(org_id: int):
+    """Rename, move or re-zone an organisation (admin)."""
+    body = parse_body(OrgUpdate)
+    return one(OrgOut, services.update_org(actor(), org_id, body.model_dump(exclude_unset=True)))
+
+
+@api_route(bp, "/orgs/<int:org_id>/settings", "PUT", body=OrgSettingsIn, response=OrgSettingsOut)
+def update_org_settings(org_id: int):
+    """Per-organisation settings: evidence required, warning window, progress margin."""
+    body = parse_body(OrgSettingsIn)
+    return one(OrgSettingsOut, services.update_settings(actor(), org_id, body.model_dump(exclude_none=True)))

@@ -1,0 +1,133 @@
+"""Organisations (tree), their settings, and the category list."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select, update
+
+from ledger.auth.models import User
+from ledger.auth.scope import readable_org_ids, require_org
+from ledger.core.db import db
+from ledger.core.enums import OrgKind
+from ledger.core.errors import Forbidden, Invalid, NotFound
+from ledger.orgs.models import DEFAULT_CATEGORIES, Category, Organisation, OrgSettings
+
+
+def _require_admin(actor: User | None) -> None:
+    if actor is not None and not actor.is_admin:
+        raise Forbidden("只有管理员可以管理组织")
+
+
+def _validate(name: str | None, kind: str | None, tz: str | None) -> None:
+    problems = {}
+    if name is not None and not name.strip():
+        problems["name"] = "名称不能为空"
+    if kind is not None and kind not in OrgKind.values():
+        problems["kind"] = "组织类型无效"
+    if tz is not None:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems["timezone"] = "时区无效"
+    if problems:
+        raise Invalid(problems)
+
+
+def create_org(actor: User | None, name: str, kind: str = OrgKind.branch.value, parent_id: int | None = None,
+               timezone: str = "Asia/Shanghai") -> Organisation:
+    _require_admin(actor)
+    _validate(name, kind, timezone)
+    parent = None
+    if parent_id is not None:
+        parent = db.session.get(Organisation, parent_id)
+        if parent is None:
+            raise Invalid({"parent_id": "上级组织不存在"})
+    org = Organisation(name=name.strip(), kind=kind, parent_id=parent_id, timezone=timezone, path="/")
+    db.session.add(org)
+    db.session.flush()
+    org.path = f"{parent.path if parent else '/'}{org.id}/"
+    return org
+
+
+def update_org(actor: User, org_id: int, changes: dict) -> Organisation:
+    _require_admin(actor)
+    org = db.session.get(Organisation, org_id)
+    if org is None:
+        raise NotFound("组织不存在")
+    _validate(changes.get("name"), changes.get("kind"), changes.get("timezone"))
+    for key in ("name", "kind", "timezone"):
+        if key in changes and changes[key] is not None:
+            setattr(org, key, changes[key])
+    if "parent_id" in changes and changes["parent_id"] != org.parent_id:
+        _move(org, changes["parent_id"])
+    return org
+
+
+def _move(org: Organisation, parent_id: int | None) -> None:
+    parent = db.session.get(Organisation, parent_id) if parent_id is not None else None
+    if parent_id is not None and parent is None:
+        raise Invalid({"parent_id": "上级组织不存在"})
+    if parent is not None and parent.path.startswith(org.path):
+        raise Invalid({"parent_id": "不能移到自己的下级组织之下"})
+    old, new = org.path, f"{parent.path if parent else '/'}{org.id}/"
+    for child in db.session.scalars(select(Organisation).where(Organisation.path.like(f"{old}%"))):
+        child.path = new + child.path[len(old):]
+    org.parent_id = parent_id
+
+
+def list_orgs_query(actor: User):
+    query = select(Organisation)
+    ids = readable_org_ids(actor)
+    return query if ids is None else query.where(Organisation.id.in_(sorted(ids)))
+
+
+def get_org(actor: User, org_id: int) -> Organisation:
+    org = db.session.get(Organisation, org_id)
+    ids = readable_org_ids(actor)
+    if org is None or (ids is not None and org.id not in ids):
+        raise NotFound("组织不存在或不在您的权限范围内")
+    return org
+
+
+def update_settings(actor: User, org_id: int, changes: dict) -> OrgSettings:
+    """Per-organisation settings (admin, or the organisation's secretary)."""
+    org = require_org(actor, org_id, roles=("admin", "secretary"))
+    settings = db.session.get(OrgSettings, org.id) or OrgSettings(org_id=org.id)
+    if "warning_days" in changes and not 0 <= int(changes["warning_days"]) <= 60:
+        raise Invalid({"warning_days": "预警天数必须在 0 到 60 之间"})
+    if "progress_margin" in changes and not 0 <= int(changes["progress_margin"]) <= 100:
+        raise Invalid({"progress_margin": "进度偏差必须在 0 到 100 之间"})
+    for key in ("evidence_required", "warning_days", "progress_margin"):
+        if key in changes:
+            setattr(settings, key, changes[key])
+    db.session.add(settings)
+    db.session.flush()
+    _refresh_open_items(org.id)
+    return settings
+
+
+def _refresh_open_items(org_id: int) -> None:
+    """Lights depend on the warning window: recompute them without touching item versions."""
+    from ledger.items.models import Item
+    from ledger.items.services import refresh_light
+
+    values = {}
+    with db.session.no_autoflush:
+        for item in list(db.session.scalars(select(Item).where(Item.org_id == org_id, Item.is_open.is_(True)))):
+            refresh_light(item)
+            values[item.id] = item.yellow_from
+            db.session.expunge(item)  # drop the in-memory change; written below without a version bump
+    for item_id, value in values.items():
+        db.session.execute(update(Item).where(Item.id == item_id).values(yellow_from=value)
+                           .execution_options(synchronize_session=False))
+
+
+def ensure_default_categories() -> None:
+    existing = set(db.session.scalars(select(Category.name)))
+    for position, name in enumerate(DEFAULT_CATEGORIES):
+        if name not in existing:
+            db.session.add(Category(name=name, position=position))
+
+
+def category_names() -> list[str]:
+    return list(db.session.scalars(select(Category.name).where(Category.active.is_(True)).order_by(Category.position)))

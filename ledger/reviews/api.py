@@ -1,0 +1,63 @@
+"""API: reviews (评议活动)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field
+
+from ledger.api.blueprint import bp
+from ledger.api.common import Body, Out, actor, cursor_arg, limit_arg, many, one, parse_body
+from ledger.api.registry import api_route
+from ledger.core.pagination import page_by_id
+from ledger.reviews import services
+from ledger.reviews.models import Review
+
+Method = Literal["meeting", "symposium", "questionnaire", "suggestion_box", "hotline", "interview", "online"]
+
+
+class ReviewOut(Out):
+    id: int
+    org_id: int
+    title: str
+    method: str
+    held_on: date
+    forms_issued: int
+    forms_returned: int
+    forms_valid: int
+    created_at: datetime
+
+
+class ReviewCreate(Body):
+    org_id: int
+    title: str = Field(max_length=200)
+    method: Method
+    held_on: date
+    forms_issued: int = Field(default=0, ge=0)
+    forms_returned: int = Field(default=0, ge=0)
+    forms_valid: int = Field(default=0, ge=0)
+    note: str | None = None
+
+
+@api_route(bp, "/reviews", "GET", list_of=ReviewOut, query={"org_id": "organisation", "limit": "", "cursor": ""})
+def list_reviews():
+    """Reviews in the caller's organisations."""
+    from ledger.api.common import query_int
+
+    query = services.reviews_query(actor())
+    org_id = query_int("org_id")
+    if org_id is not None:
+        query = query.where(Review.org_id == org_id)
+    return many(ReviewOut, page_by_id(query, Review, limit_arg(), cursor_arg(), descending=True))
+
+
+@api_route(bp, "/reviews/<int:review_id>", "GET", response=ReviewOut)
+def get_review(review_id: int):
+    """One review."""
+    return one(ReviewOut, services.get_review(actor(), review_id))
+
+
+@api_route(bp, "/reviews", "POST", body=ReviewCreate, response=ReviewOut, status=201)
+def create_review():
+    """Record a review (secretary)."""
+    return one(ReviewOut, services.create_review(actor(), parse_body(ReviewCreate).model_dump()), 201)

@@ -1,0 +1,47 @@
+"""Fresh databases for tests: a migrated template, copied (SQLite) or cloned (PostgreSQL) per test."""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import psycopg
+
+PG_SERVER = os.environ.get("LEDGER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def pg_reachable() -> str | None:
+    """None when PostgreSQL answers, else the reason (shown in the skip message)."""
+    try:
+        with psycopg.connect(PG_SERVER, connect_timeout=3, autocommit=True) as conn:
+            conn.execute("SELECT 1")
+        return None
+    except psycopg.Error as exc:
+        return f"PostgreSQL not reachable at {PG_SERVER} ({exc.__class__.__name__}); PostgreSQL tests skipped"
+
+
+def pg_url(name: str) -> str:
+    base, _, _ = PG_SERVER.rpartition("/")
+    return f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def pg_admin(sql: str) -> None:
+    with psycopg.connect(PG_SERVER, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def new_pg_database(template: str | None = None) -> str:
+    name = f"ledger_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    pg_admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    return name
+
+
+def drop_pg_database(name: str) -> None:
+    pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def copy_sqlite(template: Path, directory: Path) -> Path:
+    target = directory / f"test-{uuid.uuid4().hex[:8]}.sqlite"
+    shutil.copyfile(template, target)
+    return target
