@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from flask import Blueprint, g, jsonify, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -18,12 +20,12 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
               422: "invalid", 429: "too_many_requests"}
 
 
-def error_response(status: int, code: str, message: str, details: dict | None = None):
+def error_response(status: int, code: str, message: str, details: dict | None = None) -> ResponseReturnValue:
     return jsonify({"error": {"code": code, "message": message, "details": details or {}}}), status
 
 
 @bp.before_request
-def authenticate():
+def authenticate() -> None:
     """Bearer token if one is sent (a bad one is a 401, never a fall back to the cookie); else the session."""
     from ledger.auth.services import user_for_token
     from ledger.extensions import csrf
@@ -47,35 +49,35 @@ def authenticate():
     return None
 
 
-def bp_view_function():
+def bp_view_function() -> Callable | None:
     from flask import current_app
 
     return current_app.view_functions.get(request.endpoint) if request.endpoint else None
 
 
 @bp.errorhandler(LedgerError)
-def domain_error(exc: LedgerError):
+def domain_error(exc: LedgerError) -> ResponseReturnValue:
     return error_response(exc.status, exc.code, exc.message, exc.details)
 
 
 @bp.errorhandler(CSRFError)
-def csrf_error(exc: CSRFError):
+def csrf_error(exc: CSRFError) -> ResponseReturnValue:
     return error_response(400, "csrf", "缺少或无效的 CSRF 令牌（会话认证的写请求须带 X-CSRFToken 头）")
 
 
 @bp.errorhandler(RequestEntityTooLarge)
-def too_large(exc):
+def too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
     return error_response(413, "too_large", "请求体超过大小限制")
 
 
 @bp.errorhandler(HTTPException)
-def http_error(exc: HTTPException):
+def http_error(exc: HTTPException) -> ResponseReturnValue:
     status = exc.code or 500
     return error_response(status, HTTP_CODES.get(status, "error"), exc.description or exc.name)
 
 
 @bp.route("/openapi.json")
-def openapi():
+def openapi() -> ResponseReturnValue:
     from ledger.api.registry import build_openapi
 
     return jsonify(build_openapi("/api/v1"))

@@ -5,6 +5,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from flask import g, jsonify, request
+from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ledger.core.errors import BadRequest, Invalid
@@ -23,7 +24,7 @@ class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-def actor():
+def actor() -> Any:
     return g.actor
 
 
@@ -93,10 +94,10 @@ def cursor_arg() -> str | None:
     return request.args.get("cursor") or None
 
 
-def one(model: type[Out], obj: Any, status: int = 200):
+def one(model: type[Out], obj: Any, status: int = 200) -> ResponseReturnValue:
     return jsonify(model.model_validate(obj).model_dump(mode="json")), status
 
 
-def many(model: type[Out], page: Page):
+def many(model: type[Out], page: Page) -> ResponseReturnValue:
     return jsonify({"items": [model.model_validate(r).model_dump(mode="json") for r in page.rows],
                     "next_cursor": page.next_cursor})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from flask import current_app, request
 
@@ -23,7 +24,7 @@ def _failed(response) -> bool:
     return response.status_code in (401, 422) or getattr(response, "login_failed", False)
 
 
-def login_limits(view):
+def login_limits(view: Callable) -> Callable:
     view = limiter.limit(lambda: current_app.config["LEDGER_LOGIN_LIMIT_ACCOUNT"], key_func=_account_key,
                          deduct_when=_failed, methods=["POST"],
                          error_message="登录尝试过于频繁，请稍后再试")(view)

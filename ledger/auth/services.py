@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from ledger.auth.models import ApiToken, Membership, User
 from ledger.auth.passwords import hash_password, needs_rehash, verify_password
@@ -164,7 +164,7 @@ def can_see_user(actor: User, user: User) -> bool:
     return any(m.org_id in orgs for m in user.memberships)
 
 
-def users_query(actor: User):
+def users_query(actor: User) -> Select:
     """Users the actor may list: admins all; others the members of organisations they manage."""
     query = select(User)
     if actor.is_admin:

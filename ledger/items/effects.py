@@ -227,7 +227,8 @@ def after(action: str, ctx: Context, event) -> None:
               f"原因：{text}")
         _tell_submitters(ctx, "item_reopened", "您反映的问题重新整改", f"整改事项 {item.code} 已回炉重新整改：{text}")
     elif action == "reassign":
-        _tell([_owner(ctx)], ctx, "assigned", f"新的整改事项待认领：{item.title}", "您被指定为该事项的责任人，请及时认领。")
+        _tell([_owner(ctx)], ctx, "assigned", f"新的整改事项待认领：{item.title}",
+              "您被指定为该事项的责任人，请及时认领。")
     elif action == "urge":
         _tell([_owner(ctx)], ctx, "urged", f"催办：{item.title}", f"催办意见：{text}")
     elif action == "flag":

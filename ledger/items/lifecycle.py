@@ -35,7 +35,7 @@ class Context:
 Guard = Callable[[Context], "LedgerError | None"]
 
 
-def guard(static: bool = False):
+def guard(static: bool = False) -> Callable[[Guard], Guard]:
     """Mark a guard; static guards need no input and also decide which buttons show."""
     def wrap(fn):
         fn.static = static

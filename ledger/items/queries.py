@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import Select, and_, or_, select, tuple_
 
 from ledger.auth.models import User
 from ledger.auth.scope import item_clause
@@ -111,7 +111,7 @@ def _after(key, descending: bool, values: list):
     return pair < bound if descending else pair > bound
 
 
-def events_query(item_id: int):
+def events_query(item_id: int) -> Select:
     return select(Event).where(Event.item_id == item_id)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from ledger.auth.models import User
 from ledger.auth.scope import org_clause, require_org, scope_of
@@ -65,7 +65,7 @@ def create_opinion(actor: User | None, data: dict) -> Opinion:
     return opinion
 
 
-def opinions_query(actor: User):
+def opinions_query(actor: User) -> Select:
     return select(Opinion).where(org_clause(actor, Opinion.org_id))
 
 

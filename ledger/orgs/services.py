@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 from ledger.auth.models import User
 from ledger.auth.scope import readable_org_ids, require_org
@@ -75,7 +75,7 @@ def _move(org: Organisation, parent_id: int | None) -> None:
     org.parent_id = parent_id
 
 
-def list_orgs_query(actor: User):
+def list_orgs_query(actor: User) -> Select:
     query = select(Organisation)
     ids = readable_org_ids(actor)
     return query if ids is None else query.where(Organisation.id.in_(sorted(ids)))

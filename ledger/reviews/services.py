@@ -1,7 +1,7 @@
 """Reviews (评议活动)."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from ledger.auth.models import User
 from ledger.auth.scope import org_clause, require_org, scope_of
@@ -35,7 +35,7 @@ def create_review(actor: User, data: dict) -> Review:
     return review
 
 
-def reviews_query(actor: User):
+def reviews_query(actor: User) -> Select:
     return select(Review).where(org_clause(actor, Review.org_id))
 
 
