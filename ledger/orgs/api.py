@@ -81,3 +81,34 @@ def update_org_settings(org_id: int):
     """Per-organisation settings: evidence required, warning window, progress margin."""
     body = parse_body(OrgSettingsIn)
     return one(OrgSettingsOut, services.update_settings(actor(), org_id, body.model_dump(exclude_none=True)))
+
+
+class CategoryOut(Out):
+    id: int
+    name: str
+    active: bool
+    position: int
+
+
+class CategoryIn(Body):
+    name: str = Field(max_length=50)
+    active: bool = True
+    position: int | None = None
+
+
+@api_route(bp, "/categories", "GET", list_of=CategoryOut, query={"all": "include inactive (admin)"})
+def list_categories():
+    """The category list (admin-managed)."""
+    from flask import jsonify
+
+    from ledger.api.common import query_bool
+
+    rows = services.list_categories(include_inactive=bool(query_bool("all")) and actor().is_admin)
+    return jsonify({"items": [CategoryOut.model_validate(c).model_dump() for c in rows], "next_cursor": None})
+
+
+@api_route(bp, "/categories", "PUT", body=CategoryIn, response=CategoryOut)
+def save_category():
+    """Add, rename-free re-activate, deactivate or reorder a category by name (admin)."""
+    body = parse_body(CategoryIn)
+    return one(CategoryOut, services.save_category(actor(), body.name, body.active, body.position))

@@ -131,3 +131,28 @@ def ensure_default_categories() -> None:
 
 def category_names() -> list[str]:
     return list(db.session.scalars(select(Category.name).where(Category.active.is_(True)).order_by(Category.position)))
+
+
+def list_categories(include_inactive: bool = False) -> list[Category]:
+    query = select(Category).order_by(Category.position, Category.id)
+    if not include_inactive:
+        query = query.where(Category.active.is_(True))
+    return list(db.session.scalars(query))
+
+
+def save_category(actor: User | None, name: str, active: bool = True, position: int | None = None) -> Category:
+    """Add a category, or re-activate / deactivate / reorder one by name (admin)."""
+    _require_admin(actor)
+    name = (name or "").strip()
+    if not name or len(name) > 50:
+        raise Invalid({"name": "类别名称不能为空，且不超过 50 个字符"})
+    category = db.session.scalar(select(Category).where(Category.name == name))
+    if category is None:
+        last = db.session.scalar(select(Category.position).order_by(Category.position.desc()).limit(1)) or 0
+        category = Category(name=name, position=last + 1)
+        db.session.add(category)
+    category.active = active
+    if position is not None:
+        category.position = position
+    db.session.flush()
+    return category
