@@ -109,6 +109,14 @@ def _items(users: dict, branch1, branch2) -> None:
                               "owner_id": users["owner3"].id, "deadline": clock.today() + timedelta(days=2),
                               "category": "服务"})
     apply_action(users["owner3"], third.id, "claim", third.version, measures="增设咨询专线并安排专人接听。")
+    apply_action(users["owner3"], third.id, "request_extension", third.version,
+                 new_deadline=clock.today() + timedelta(days=30), reason="专线开通需电信部门排期，预计还需一个月。")
+    waiting = create_item(sec, {"org_id": branch1.id, "title": "叫号屏故障未及时修复", "owner_id": owner2.id,
+                                "kind": "immediate", "category": "效能", "measures": "当日报修，更换叫号屏。",
+                                "deadline": clock.today() + timedelta(days=5)})
+    apply_action(owner2, waiting.id, "claim", waiting.version)
+    add_attachment(owner2, waiting.id, "photo", "叫号屏.png", _Bytes(PNG))
+    apply_action(owner2, waiting.id, "submit", waiting.version, completion_note="叫号屏已更换并恢复使用。")
     create_opinion(sec, {"org_id": branch1.id, "channel": "letter", "content": "希望增加自助服务终端。",
                          "kind": "suggestion", "submitter_name": "钱老师", "submitter_contact": "qian@example.org"})
 
