@@ -5,15 +5,12 @@ from ledger.api.blueprint import bp, error_response
 def register(app) -> None:
     from ledger.auth import api as _auth_api  # noqa: F401  (routes register on import)
     from ledger.calendar import api as _calendar_api  # noqa: F401
-    from ledger.evaluation import api as _evaluation_api  # noqa: F401
     from ledger.items import api as _items_api  # noqa: F401
-    from ledger.notices import api as _notices_api  # noqa: F401
     from ledger.opinions import api as _opinions_api  # noqa: F401
     from ledger.orgs import api as _orgs_api  # noqa: F401
     from ledger.outbox import api as _outbox_api  # noqa: F401
     from ledger.reviews import api as _reviews_api  # noqa: F401
     from ledger.spreadsheets import api as _spreadsheets_api  # noqa: F401
-    from ledger.stats import api as _stats_api  # noqa: F401
 
     app.register_blueprint(bp)
 
