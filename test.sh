@@ -1,5 +1,11 @@
 #!/usr/bin/env bash
 # Run the test suite on SQLite and on PostgreSQL (127.0.0.1:5432, skipped with a message when unreachable).
 # Extra arguments go to pytest, e.g. ./test.sh --db sqlite -k lifecycle
+# Exits with pytest's status: non-zero when any test fails, and when no test was collected (5).
 source "$(dirname "$0")/scripts/bootstrap.sh"
-exec python -m pytest "$@"
+status=0
+python -m pytest "$@" || status=$?
+if [ "$status" -eq 5 ]; then
+    echo "test.sh: no tests were collected — check the path or -k expression" >&2
+fi
+exit "$status"

@@ -59,15 +59,14 @@ def _select_locale() -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from ledger import api
+    from ledger import api, web
     from ledger.auth.views import bp as auth_bp
     from ledger.extensions import csrf
-    from ledger.web import bp as web_bp
 
     api.register(app)
     csrf.exempt(api.bp)  # the API checks CSRF itself for cookie-authenticated writes
     app.register_blueprint(auth_bp)
-    app.register_blueprint(web_bp)
+    web.register(app)  # the pages: home, items, opinions, reviews, admin
 
 
 def _register_request_hooks(app: Flask) -> None:
