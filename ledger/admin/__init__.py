@@ -1,0 +1,1 @@
+"""The admin pages: organisations, users and memberships, categories, settings, the outbox."""

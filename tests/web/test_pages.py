@@ -1,0 +1,163 @@
+"""Every page for every role: what each may open, and what each is refused."""
+from __future__ import annotations
+
+import pytest
+
+from ledger.core.db import db
+from ledger.outbox.models import Message
+
+ROLES = ("admin", "sup_root", "sup_a", "sec_a", "sec_b", "owner_a", "owner_b")
+
+
+def _pages(w, item, opinion, review_id):
+    return {
+        "/": set(ROLES),
+        "/notifications": set(ROLES),
+        "/account": set(ROLES),
+        "/account/password": set(ROLES),
+        "/items": set(ROLES),
+        "/items/new": {"sec_a", "sec_b"},
+        f"/items/{item.id}": {"admin", "sup_root", "sup_a", "sec_a", "owner_a"},
+        "/opinions": {"admin", "sup_root", "sup_a", "sec_a", "sec_b"},
+        "/opinions/new": {"sec_a", "sec_b"},
+        f"/opinions/{opinion.id}": {"admin", "sup_root", "sup_a", "sec_a"},
+        "/reviews": {"admin", "sup_root", "sup_a", "sec_a", "sec_b"},
+        "/reviews/new": {"sec_a", "sec_b"},
+        f"/reviews/{review_id}": {"admin", "sup_root", "sup_a", "sec_a"},
+        "/admin": {"admin"},
+        "/admin/orgs": {"admin"},
+        f"/admin/orgs/{w.org_a.id}": {"admin"},
+        "/admin/users": {"admin"},
+        "/admin/users/new": {"admin"},
+        f"/admin/users/{w.owner_a.id}": {"admin"},
+        "/admin/categories": {"admin"},
+        "/admin/outbox": {"admin"},
+    }
+
+
+@pytest.fixture
+def setting(f, w):
+    from ledger.reviews.services import create_review
+
+    item = f.item(w.sec_a, w.org_a, w.owner_a)
+    opinion = f.opinion(w.sec_a, w.org_a, content="窗口午休无人")
+    review = create_review(w.sec_a, {"org_id": w.org_a.id, "title": "年度评议", "method": "meeting",
+                                     "held_on": item.created_at.date()})
+    db.session.commit()
+    return item, opinion, review.id
+
+
+def test_every_page_for_every_role(backend, browser, w, setting):
+    item, opinion, review_id = setting
+    pages = _pages(w, item, opinion, review_id)
+    for role in ROLES:
+        b = browser(getattr(w, role))
+        for url, allowed in pages.items():
+            response = b.get(url)
+            if role in allowed:
+                assert response.status_code == 200, (role, url, response.status_code)
+                assert "<h1" in response.text, (role, url)
+            else:
+                assert response.status_code in (403, 404), (role, url, response.status_code)
+
+
+def test_anonymous_is_sent_to_login(browser, w, setting):
+    item, _, _ = setting
+    b = browser()
+    for url in ("/", "/items", f"/items/{item.id}", "/opinions", "/reviews", "/admin", "/notifications"):
+        response = b.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], url
+
+
+def test_navigation_shows_only_what_the_role_may_do(browser, w):
+    owner = browser(w.owner_a).get("/").text
+    assert 'href="/items"' in owner and 'href="/opinions"' not in owner and 'href="/admin"' not in owner
+    secretary = browser(w.sec_a).get("/").text
+    assert 'href="/opinions"' in secretary and 'href="/admin"' not in secretary
+    admin = browser(w.admin).get("/").text
+    assert 'href="/admin"' in admin
+
+
+def test_pages_are_chinese_by_default_and_english_on_request(browser, w):
+    b = browser(w.owner_a)
+    assert "我的待办" in b.get("/").text
+    en = browser(w.owner_b)
+    en.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en-US,en;q=0.9"
+    page = en.get("/").text
+    assert "My to-do" in page and 'lang="en"' in page
+    # the user's own choice wins over the browser's
+    assert en.post("/account", {"locale": "zh"}).status_code == 302
+    assert "我的待办" in en.get("/").text
+
+
+def test_login_page_in_english_for_an_english_browser(client):
+    page = client.get("/login", headers={"Accept-Language": "en"}).text
+    assert "Sign in" in page and 'name="username"' in page and 'name="csrf_token"' in page
+
+
+def test_csrf_missing_is_refused_everywhere(browser, w, setting):
+    item, opinion, _ = setting
+    posts = {
+        w.owner_a: [f"/items/{item.id}/actions/claim", f"/items/{item.id}/attachments", "/notifications/read",
+                    "/account"],
+        w.sec_a: ["/items/new", "/opinions/new", f"/opinions/{opinion.id}/triage/answer", "/reviews/new"],
+        w.admin: ["/admin/orgs", "/admin/users/new", "/admin/categories", "/admin/outbox/1/retry",
+                  f"/admin/orgs/{w.org_a.id}/settings", f"/admin/users/{w.owner_a.id}/memberships"],
+    }
+    for user, urls in posts.items():
+        b = browser(user)
+        for url in urls:
+            assert b.post(url, {"claim-version": "1", "reply": "x"}, csrf=False).status_code == 400, url
+    db.session.expire_all()
+    assert item.status == "pending" and opinion.status == "new"
+
+
+def test_home_pages_show_each_roles_work(f, browser, w):
+    f.item(w.sec_a, w.org_a, w.owner_a, title="待认领的事项")
+    overdue = f.item(w.sec_a, w.org_a, w.owner_a2, status="in_progress", title="超期的事项")
+    from datetime import timedelta
+
+    from ledger.core import clock
+    from ledger.items.models import Item
+    from ledger.items.services import refresh_light
+
+    row = db.session.get(Item, overdue.id)
+    row.deadline = clock.today() - timedelta(days=4)  # as if time had passed
+    refresh_light(row)
+    db.session.commit()
+    f.opinion(w.sec_a, w.org_a, content="要梳理的意见")
+    f.item(w.sec_a, w.org_a, w.owner_a2, status="awaiting_verification", title="待审核的事项")
+
+    owner = browser(w.owner_a).get("/").text
+    assert "待认领的事项" in owner and "超期的事项" not in owner
+    secretary = browser(w.sec_a).get("/").text
+    assert "要梳理的意见" in secretary and "待审核的事项" in secretary
+    supervisor = browser(w.sup_root).get("/").text
+    assert "超期的事项" in supervisor and "超期 4 天" in supervisor
+    assert "超期的事项" not in browser(w.sec_b).get("/").text
+    admin = browser(w.admin).get("/").text
+    assert "/admin/outbox" in admin
+
+
+def test_notifications_list_and_mark_read(f, browser, w):
+    f.item(w.sec_a, w.org_a, w.owner_a, title="新派的事项")
+    b = browser(w.owner_a)
+    page = b.get("/notifications").text
+    assert "新派的事项" in page and "list-group-item-warning" in page
+    assert b.post("/notifications/read", {}).status_code == 302
+    assert "list-group-item-warning" not in b.get("/notifications").text
+    assert "新派的事项" not in browser(w.owner_b).get("/notifications").text
+
+
+def test_outbox_retry(browser, w):
+    message = Message(kind="test", to_address="x@example.org", subject="坏消息", body="…", status="failed",
+                      attempts=6, last_error="SMTPServerDisconnected")
+    db.session.add(message)
+    db.session.commit()
+    b = browser(w.admin)
+    page = b.get("/admin/outbox").text
+    assert "坏消息" in page and "SMTPServerDisconnected" in page
+    assert b.post(f"/admin/outbox/{message.id}/retry").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Message, message.id).status == "pending"
+    assert browser(w.sec_a).post(f"/admin/outbox/{message.id}/retry").status_code == 403
