@@ -5,7 +5,10 @@ from ledger.items.models import Attachment, CodeCounter, Event, Extension, Item,
 from ledger.opinions.models import Opinion
 from ledger.orgs.models import Category, Organisation, OrgSettings
 from ledger.outbox.models import Message, Notification
+from ledger.reminders.models import Reminder, ReminderSettings
 from ledger.reviews.models import Review
+from ledger.scheduler.models import JobRun
 
 __all__ = ["ApiToken", "Membership", "User", "CalendarDay", "Attachment", "CodeCounter", "Event", "Extension",
-           "Item", "Urge", "Opinion", "Category", "Organisation", "OrgSettings", "Message", "Notification", "Review"]
+           "Item", "Urge", "Opinion", "Category", "Organisation", "OrgSettings", "Message", "Notification", "Review",
+           "Reminder", "ReminderSettings", "JobRun"]
