@@ -39,6 +39,8 @@ class Item(db.Model):
         Index("ix_items_org_open_due", "org_id", "is_open", "due_key", "id"),
         Index("ix_items_owner_open_due", "owner_id", "is_open", "due_key", "id"),
         Index("ix_items_org_status_due", "org_id", "status", "due_key"),
+        Index("ix_items_due", "due_key", "id"),  # wide scopes walk the ledger in order (bench/)
+        Index("ix_items_leader_open_due", "leader_id", "is_open", "due_key", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
