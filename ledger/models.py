@@ -2,6 +2,7 @@
 from ledger.auth.models import ApiToken, Membership, User
 from ledger.calendar.models import CalendarDay
 from ledger.items.models import Attachment, CodeCounter, Event, Extension, Item, Urge
+from ledger.notices.models import Notice, NoticeCounter, NoticeSettings, Objection
 from ledger.opinions.models import Opinion
 from ledger.orgs.models import Category, Organisation, OrgSettings
 from ledger.outbox.models import Message, Notification
@@ -11,4 +12,5 @@ from ledger.scheduler.models import JobRun
 
 __all__ = ["ApiToken", "Membership", "User", "CalendarDay", "Attachment", "CodeCounter", "Event", "Extension",
            "Item", "Urge", "Opinion", "Category", "Organisation", "OrgSettings", "Message", "Notification", "Review",
-           "Reminder", "ReminderSettings", "JobRun"]
+           "Reminder", "ReminderSettings", "JobRun",
+           "Notice", "NoticeCounter", "NoticeSettings", "Objection"]
