@@ -72,6 +72,11 @@ def load_settings(instance: Path | None = None, overrides: dict | None = None) -
         "WTF_CSRF_TIME_LIMIT": None,
         "JSON_SORT_KEYS": False,
     }
+    # Every other LEDGER_* setting (read by its feature, e.g. LEDGER_DIGEST_HOUR) reaches app.config as text,
+    # from the environment or instance/ledger.cfg alike.
+    for key, value in source.items():
+        if key not in overrides:
+            settings.setdefault(key, value)
     if settings["LEDGER_ENV"] == "production":
         settings["SESSION_COOKIE_SECURE"] = True
     settings.update({k: v for k, v in overrides.items() if not k.startswith("LEDGER_") or k not in settings})
