@@ -67,6 +67,11 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(api.bp)  # the API checks CSRF itself for cookie-authenticated writes
     app.register_blueprint(auth_bp)
     web.register(app)  # the pages: home, items, opinions, reviews, admin
+    from ledger.notices.views import bp as notices_bp
+    from ledger.notices.views import public_bp as public_notices_bp
+
+    app.register_blueprint(notices_bp)  # /notices
+    app.register_blueprint(public_notices_bp)  # /public/notices (no login)
 
 
 def _register_request_hooks(app: Flask) -> None:

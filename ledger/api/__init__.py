@@ -6,6 +6,7 @@ def register(app) -> None:
     from ledger.auth import api as _auth_api  # noqa: F401  (routes register on import)
     from ledger.calendar import api as _calendar_api  # noqa: F401
     from ledger.items import api as _items_api  # noqa: F401
+    from ledger.notices import api as _notices_api  # noqa: F401
     from ledger.opinions import api as _opinions_api  # noqa: F401
     from ledger.orgs import api as _orgs_api  # noqa: F401
     from ledger.outbox import api as _outbox_api  # noqa: F401

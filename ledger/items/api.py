@@ -62,6 +62,7 @@ class ItemOut(Out):
     stage_goals: str | None
     next_review_on: date | None
     closed_at: datetime | None
+    closure_final_at: datetime | None = None  # 公示无异议 (ledger.notices)
     created_at: datetime
     updated_at: datetime
     version: int

@@ -71,6 +71,7 @@ def _return(ctx: Context) -> str:
 
 def _reopen(ctx: Context) -> str:
     ctx.item.closed_at = None
+    ctx.item.closure_final_at = None  # a new round: its closure has yet to pass publication
     ctx.item.round += 1
     ctx.item.return_note = ctx.data["reason"]
     return ctx.data["reason"]
