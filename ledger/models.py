@@ -1,6 +1,7 @@
 """Import every model so that metadata (and Alembic) sees the whole schema."""
 from ledger.auth.models import ApiToken, Membership, User
 from ledger.calendar.models import CalendarDay
+from ledger.evaluation.models import Rating, Survey, SurveyLink, Warning
 from ledger.items.models import Attachment, CodeCounter, Event, Extension, Item, Urge
 from ledger.notices.models import Notice, NoticeCounter, NoticeSettings, Objection
 from ledger.opinions.models import Opinion
@@ -13,4 +14,5 @@ from ledger.scheduler.models import JobRun
 __all__ = ["ApiToken", "Membership", "User", "CalendarDay", "Attachment", "CodeCounter", "Event", "Extension",
            "Item", "Urge", "Opinion", "Category", "Organisation", "OrgSettings", "Message", "Notification", "Review",
            "Reminder", "ReminderSettings", "JobRun",
-           "Notice", "NoticeCounter", "NoticeSettings", "Objection"]
+           "Notice", "NoticeCounter", "NoticeSettings", "Objection",
+           "Rating", "Survey", "SurveyLink", "Warning"]
