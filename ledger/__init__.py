@@ -30,6 +30,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     from ledger.cli import register_cli
 
     register_cli(app)
+    from ledger.scheduler.service import should_embed, start_embedded
+
+    if should_embed(app):  # LEDGER_SCHEDULER=embedded, in the serving process only
+        start_embedded(app)
     return app
 
 

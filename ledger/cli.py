@@ -125,4 +125,8 @@ def register_cli(app: Flask) -> None:
 
     for command in spreadsheet_commands:  # import-opinions, export-ledger, import-ledger, export-opinions
         ledger_cli.add_command(command)
+    from ledger.scheduler.commands import COMMANDS as scheduler_commands
+
+    for command in scheduler_commands:  # run-jobs, scheduler
+        ledger_cli.add_command(command)
     app.cli.add_command(ledger_cli)
