@@ -40,10 +40,10 @@ def _what(entry: Entry) -> str:
     return "请报送本月整改进展"
 
 
-def _line(entry: Entry) -> str:
+def _line(entry: Entry, reader_id: int) -> str:
     item = entry.item
     detail = _what(entry)
-    if entry.kind in ("escalation", "overdue", "unverified") and item.owner is not None:
+    if entry.kind in ("escalation", "overdue", "unverified") and item.owner is not None and item.owner_id != reader_id:
         detail += f"；责任人：{item.owner.name}"
     if entry.kind == "escalation" and item.org is not None:
         detail += f"；单位：{item.org.name}"
@@ -64,7 +64,7 @@ def reminder_message(user, entries: list[Entry]) -> tuple[str, str, str, int | N
     for kind in kinds:
         section = [e for e in entries if e.kind == kind]
         parts.append(f"■ {SECTIONS[kind][0]}（{len(section)}项）")
-        parts.extend(f"{i}. {_line(e)}" for i, e in enumerate(section, 1))
+        parts.extend(f"{i}. {_line(e, user.id)}" for i, e in enumerate(section, 1))
         parts.append("")
     parts.append(FOOTER)
     kind = kinds[0] if len(kinds) == 1 else "reminders"
