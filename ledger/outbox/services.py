@@ -5,7 +5,7 @@ import logging
 import smtplib
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr
 from urllib.parse import unquote, urlparse
 
 from flask import current_app
@@ -64,19 +64,37 @@ def _build_email(message: Message, sender: str) -> EmailMessage:
     email["From"] = formataddr(("整改销号台账", sender))
     email["To"] = message.to_address
     email["Subject"] = message.subject
-    email["Message-ID"] = make_msgid(idstring=f"ledger-{message.id}")
+    # stable per message, so a receiver can recognise a copy re-sent after a crash mid-delivery
+    domain = sender.rpartition("@")[2] or "localhost"
+    email["Message-ID"] = f"<ledger-message-{message.id}@{domain}>"
     email.set_content(message.body)
     return email
 
 
-def _claim_batch(limit: int) -> list[Message]:
+LEASE_SECONDS = 600  # a claimed message is not tried again by anyone for this long (a crash mid-send)
+
+
+def _due_ids(limit: int) -> list[int]:
+    return list(db.session.scalars(select(Message.id).where(
+        Message.status == MessageStatus.pending.value, Message.next_attempt_at <= clock.now())
+        .order_by(Message.id).limit(limit)))
+
+
+def _claim(message_id: int) -> Message | None:
+    """Take one message for sending, atomically: a second sender (another process running the outbox
+    job) finds it no longer due. The caller commits before any SMTP traffic, so no transaction (and, on
+    SQLite, no write lock) stays open while the mail server is slow."""
     now = clock.now()
-    query = (select(Message).where(Message.status == MessageStatus.pending.value,
-                                   Message.next_attempt_at <= now)
-             .order_by(Message.id).limit(limit))
-    if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return list(db.session.scalars(query))
+    claimed = db.session.execute(update(Message).where(
+        Message.id == message_id, Message.status == MessageStatus.pending.value, Message.next_attempt_at <= now)
+        .values(next_attempt_at=now + timedelta(seconds=LEASE_SECONDS))).rowcount
+    return db.session.get(Message, message_id, populate_existing=True) if claimed == 1 else None
+
+
+def _is_permanent(exc: Exception) -> bool:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return bool(exc.recipients) and all(500 <= code < 600 for code, _ in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
 
 
 def send_outbox(limit: int = 500) -> dict[str, int]:
@@ -85,28 +103,40 @@ def send_outbox(limit: int = 500) -> dict[str, int]:
     smtp_url = config.get("LEDGER_SMTP_URL")
     max_attempts = config["LEDGER_OUTBOX_MAX_ATTEMPTS"]
     counts = {"sent": 0, "logged": 0, "retry": 0, "failed": 0}
-    batch = _claim_batch(limit)
-    if not batch:
-        return counts
+    ids = _due_ids(limit)
+    db.session.commit()
     if not smtp_url:
-        for message in batch:
-            log.info("mail (no SMTP configured) #%s kind=%s subject=%s", message.id, message.kind, message.subject)
-            _mark(message, MessageStatus.logged)
-            counts["logged"] += 1
-        db.session.commit()
+        for message_id in ids:
+            message = _claim(message_id)
+            if message is not None:
+                log.info("mail (no SMTP configured) #%s kind=%s subject=%s", message.id, message.kind,
+                         message.subject)
+                _mark(message, MessageStatus.logged)
+                counts["logged"] += 1
+            db.session.commit()
         return counts
     settings = _smtp_settings(smtp_url)
-    connection = None
-    for message in batch:
+    connection, down = None, None
+    for message_id in ids:
+        message = _claim(message_id)
+        email = _build_email(message, config["LEDGER_MAIL_FROM"]) if message is not None else None
+        db.session.commit()
+        if email is None:
+            continue  # another sender has it
         try:
+            if down is not None:
+                raise down  # the server refused the connection: defer the rest of this batch, don't hammer it
             if connection is None:
-                connection = _connect(settings)
-            connection.send_message(_build_email(message, config["LEDGER_MAIL_FROM"]))
-            _mark(message, MessageStatus.sent)
+                try:
+                    connection = _connect(settings)
+                except (smtplib.SMTPException, OSError) as exc:
+                    down = exc
+                    raise
+            connection.send_message(email)
+            _mark(db.session.get(Message, message_id), MessageStatus.sent)
             counts["sent"] += 1
         except (smtplib.SMTPException, OSError) as exc:
-            permanent = isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
-            outcome = _record_failure(message, exc, permanent, max_attempts)
+            outcome = _record_failure(db.session.get(Message, message_id), exc, _is_permanent(exc), max_attempts)
             counts[outcome] += 1
             if not isinstance(exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPResponseException):
                 connection = _close(connection)
