@@ -97,3 +97,24 @@ SECRETARY_OF = {"sec_a": {"a"}, "sec_b": {"b"}}
 
 def visible_items(s: Scene, role: str) -> set[str]:
     return {k for k, org in s.item_org.items() if org in MANAGED[role]} | OWN_ITEMS.get(role, set())
+
+
+def csrf_from(html: str) -> str:
+    import re
+
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, "no csrf_token in the page"
+    return match.group(1)
+
+
+def login(client, username: str, password: str):
+    """Sign in through the /login form (with the page's CSRF token); answers the response."""
+    from flask import g
+
+    # Requests in tests share the test's application context, and Flask-WTF caches the token on ``g``:
+    # drop it, so this client's page carries a token for this client's session.
+    g.pop("csrf_token", None)
+    page = client.get("/login")
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": csrf_from(page.get_data(as_text=True))})
