@@ -71,6 +71,9 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(api.bp)  # the API checks CSRF itself for cookie-authenticated writes
     app.register_blueprint(auth_bp)
     web.register(app)  # the pages: home, items, opinions, reviews, admin
+    from ledger.evaluation.views import bp as survey_bp
+
+    app.register_blueprint(survey_bp)  # public one-time survey links
     from ledger.notices.views import bp as notices_bp
     from ledger.notices.views import public_bp as public_notices_bp
 

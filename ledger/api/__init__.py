@@ -5,6 +5,7 @@ from ledger.api.blueprint import bp, error_response
 def register(app) -> None:
     from ledger.auth import api as _auth_api  # noqa: F401  (routes register on import)
     from ledger.calendar import api as _calendar_api  # noqa: F401
+    from ledger.evaluation import api as _evaluation_api  # noqa: F401
     from ledger.items import api as _items_api  # noqa: F401
     from ledger.notices import api as _notices_api  # noqa: F401
     from ledger.opinions import api as _opinions_api  # noqa: F401
