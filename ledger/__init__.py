@@ -79,6 +79,9 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(notices_bp)  # /notices
     app.register_blueprint(public_notices_bp)  # /public/notices (no login)
+    from ledger.spreadsheets.views import bp as spreadsheets_bp
+
+    app.register_blueprint(spreadsheets_bp)  # /spreadsheets: import and export pages
 
 
 def _register_request_hooks(app: Flask) -> None:
