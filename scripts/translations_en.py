@@ -67,7 +67,7 @@ EN = {
     "备注": "Note",
     "意见": "Comment",
     "说明": "Note",
-    "完成进度（%）": "Progress (%)",
+    "完成进度（0–100）": "Progress (0–100)",
     "完成情况": "Completion note",
     "理由": "Reason",
     "新的责任人": "New owner",

@@ -95,7 +95,7 @@ class NoteForm(ActionForm):
 
 
 class ProgressForm(NoteForm):
-    percent = IntegerField(_l("完成进度（%）"), validators=[Optional(), NumberRange(0, 100)])
+    percent = IntegerField(_l("完成进度（0–100）"), validators=[Optional(), NumberRange(0, 100)])
 
 
 class SubmitForm(ActionForm):
