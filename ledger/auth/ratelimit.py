@@ -25,9 +25,10 @@ def _failed(response) -> bool:
 
 
 def login_limits(view: Callable) -> Callable:
-    view = limiter.limit(lambda: current_app.config["LEDGER_LOGIN_LIMIT_ACCOUNT"], key_func=_account_key,
-                         deduct_when=_failed, methods=["POST"],
-                         error_message="登录尝试过于频繁，请稍后再试")(view)
-    view = limiter.limit(lambda: current_app.config["LEDGER_LOGIN_LIMIT_ADDRESS"],
-                         methods=["POST"], error_message="登录尝试过于频繁，请稍后再试")(view)
+    # Shared scopes: the login form and POST /api/v1/tokens spend one budget per account and per address.
+    view = limiter.shared_limit(lambda: current_app.config["LEDGER_LOGIN_LIMIT_ACCOUNT"], scope="login-account",
+                                key_func=_account_key, deduct_when=_failed, methods=["POST"],
+                                error_message="登录尝试过于频繁，请稍后再试")(view)
+    view = limiter.shared_limit(lambda: current_app.config["LEDGER_LOGIN_LIMIT_ADDRESS"], scope="login-address",
+                                methods=["POST"], error_message="登录尝试过于频繁，请稍后再试")(view)
     return view

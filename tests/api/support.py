@@ -118,3 +118,17 @@ def login(client, username: str, password: str):
     page = client.get("/login")
     return client.post("/login", data={"username": username, "password": password,
                                        "csrf_token": csrf_from(page.get_data(as_text=True))})
+
+
+@pytest.fixture
+def isolated_requests(app):
+    """Test requests run inside the test's application context, so ``g`` outlives a request: Flask-Login's
+    cached user and Flask-WTF's CSRF token would leak from one client to the next. Forget them at the
+    start of every request, as a real server would, so a replayed cookie is judged on its own."""
+    from flask import g
+
+    @app.before_request
+    def _forget_request_state() -> None:
+        for key in ("_login_user", "csrf_token"):
+            g.pop(key, None)
+    return app
