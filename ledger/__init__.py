@@ -74,6 +74,9 @@ def _register_blueprints(app: Flask) -> None:
     from ledger.evaluation.views import bp as survey_bp
 
     app.register_blueprint(survey_bp)  # public one-time survey links
+    from ledger.stats.views import bp as stats_bp
+
+    app.register_blueprint(stats_bp)  # /dashboard
     from ledger.notices.views import bp as notices_bp
     from ledger.notices.views import public_bp as public_notices_bp
 

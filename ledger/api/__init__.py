@@ -13,6 +13,7 @@ def register(app) -> None:
     from ledger.outbox import api as _outbox_api  # noqa: F401
     from ledger.reviews import api as _reviews_api  # noqa: F401
     from ledger.spreadsheets import api as _spreadsheets_api  # noqa: F401
+    from ledger.stats import api as _stats_api  # noqa: F401
 
     app.register_blueprint(bp)
 

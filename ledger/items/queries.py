@@ -71,6 +71,10 @@ def build_filters(actor: User, filters: dict) -> list:
         conditions.append(Item.category == filters["category"])
     if filters.get("due_before"):
         conditions.append(Item.due_key <= filters["due_before"])
+    if filters.get("figure"):  # a dashboard figure's item set (with from, to, month, org_only): ledger.stats
+        from ledger.stats.figures import item_filter
+
+        conditions.append(item_filter(actor, filters))
     if filters.get("q"):
         needle = f"%{filters['q'].strip()}%"
         conditions.append(or_(Item.title.ilike(needle), Item.code.ilike(needle), Item.description.ilike(needle)))

@@ -1,0 +1,1 @@
+"""Figures of SPEC §7 and the dashboard."""
