@@ -144,7 +144,10 @@ def _filters() -> dict:
     return {"org_id": query_int("org_id"), "status": statuses, "owner_id": query_int("owner_id"),
             "overdue": query_bool("overdue"), "flagged": query_bool("flagged"), "light": request.args.get("light"),
             "kind": request.args.get("kind"), "category": request.args.get("category"),
-            "q": request.args.get("q"), "due_before": query_date("due_before")}
+            "q": request.args.get("q"), "due_before": query_date("due_before"),
+            # a dashboard number's drill-down (ledger.stats.figures): the same item set the figure counts
+            **{k: request.args[k] for k in ("figure", "from", "to", "month", "start_day", "org_only")
+               if request.args.get(k)}}
 
 
 def _detail(item) -> dict:
@@ -156,7 +159,8 @@ def _detail(item) -> dict:
 @api_route(bp, "/items", "GET", list_of=ItemOut, query={
     "org_id": "organisation (with its subtree)", "status": "comma-separated statuses", "owner_id": "",
     "overdue": "true|false", "flagged": "true|false", "light": "red|yellow|green|none", "kind": "",
-    "category": "", "q": "text", "sort": "deadline|-deadline|created|-created", "limit": "", "cursor": ""})
+    "category": "", "q": "text", "sort": "deadline|-deadline|created|-created", "limit": "", "cursor": "",
+    "figure": "the items a dashboard figure counts (docs/figures.md), with from, to, month, start_day, org_only"})
 def list_items():
     """The ledger: items the caller may see, filtered, sorted and paged by cursor."""
     page = queries.list_items(actor(), _filters(), limit_arg(), cursor_arg(), request.args.get("sort", "deadline"))

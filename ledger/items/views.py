@@ -45,7 +45,10 @@ def _filters(form: FilterForm) -> dict:
     return {"org_id": as_int(form.org_id.data), "status": [s for s in request.args.getlist("status") if s],
             "owner_id": as_int(form.owner_id.data), "light": form.light.data or None,
             "overdue": as_bool(form.overdue.data), "flagged": as_bool(form.flagged.data),
-            "kind": form.kind.data or None, "category": form.category.data or None, "q": form.q.data or None}
+            "kind": form.kind.data or None, "category": form.category.data or None, "q": form.q.data or None,
+            # a dashboard number's drill-down (ledger.stats.figures): the same item set the figure counts
+            **{k: request.args[k] for k in ("figure", "from", "to", "month", "start_day", "org_only")
+               if request.args.get(k)}}
 
 
 @bp.route("")

@@ -83,3 +83,15 @@ def test_the_dashboard_draws_its_charts_without_the_internet(ledger, client, fro
 def test_the_dashboard_needs_a_login(client):
     response = client.get("/dashboard")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_the_ledger_page_and_the_items_api_follow_a_drill_down_link(ledger, client, api, frozen, backend):
+    w = ledger.w
+    link = f"/items?figure=due_closed&org_id={w.root.id}&from={PERIOD[0]}&to={PERIOD[1]}"
+    page = _page(client, w.admin, link)
+    assert page.status_code == 200
+    shown = {name for name, item in ledger.items.items() if item.code in page.text}
+    assert shown == set("ABFG")
+    status, body = api(w.admin).get(link)
+    assert status == 200 and {i["id"] for i in body["items"]} == ledger.ids(*"ABFG")
+    assert api(w.admin).get("/items?figure=nonsense")[0] == 422
