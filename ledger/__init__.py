@@ -74,6 +74,9 @@ def _register_blueprints(app: Flask) -> None:
     from ledger.evaluation.views import bp as survey_bp
 
     app.register_blueprint(survey_bp)  # public one-time survey links
+    from ledger.evaluation.views import pages as evaluation_bp
+
+    app.register_blueprint(evaluation_bp)  # a review's ratings and surveys, /warnings
     from ledger.stats.views import bp as stats_bp
 
     app.register_blueprint(stats_bp)  # /dashboard

@@ -23,3 +23,38 @@ def rate(secretary, made_review, target_type: str, target_id: int, s: int, b: in
                                                        "unsatisfied": u, **extra})
     db.session.commit()
     return rating
+
+
+class Browser:
+    """A test client signed in through the login form; ``post`` adds the CSRF token of the last page."""
+
+    def __init__(self, client, user):
+        import re
+
+        from tests.factories import PASSWORD
+
+        self.client, self._re = client, re
+        page = self.get("/login").text
+        response = self.client.post("/login", data={"username": user.username, "password": PASSWORD,
+                                                    "csrf_token": self._token(page)})
+        assert response.status_code == 302
+
+    def _token(self, html: str) -> str:
+        return self._re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+    @staticmethod
+    def _forget():
+        from flask import g
+
+        for key in list(g):  # the test's app context outlives requests
+            g.pop(key)
+
+    def get(self, url):
+        self._forget()
+        return self.client.get(url)
+
+    def post(self, url, data, token_from: str):
+        self._forget()
+        token = self._token(self.get(token_from).text)
+        self._forget()
+        return self.client.post(url, data={**data, "csrf_token": token})
