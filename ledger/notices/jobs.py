@@ -94,6 +94,6 @@ def finalise_due_closures(moment: datetime) -> int:
         return finalise_closures()
 
 
-def run_notice_jobs(moment: datetime) -> int:
-    """Both notice jobs, for a scheduler that wants a single entry."""
-    return draft_due_notices(moment) + finalise_due_closures(moment)
+def run_notice_jobs(moment: datetime) -> dict[str, int]:
+    """Both notice jobs (the scheduler's ``notices`` job): what was drafted and how many closures became final."""
+    return {"drafted": draft_due_notices(moment), "finalised": finalise_due_closures(moment)}

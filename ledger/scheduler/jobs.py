@@ -40,6 +40,12 @@ def _weekly_digest() -> dict:
     return run_weekly_digest()
 
 
+def _notices() -> dict:
+    from ledger.notices.jobs import run_notice_jobs
+
+    return run_notice_jobs(clock.now())
+
+
 def _outbox() -> dict:
     from ledger.outbox.services import send_outbox
 
@@ -65,6 +71,8 @@ def job_table(app: Flask) -> list[Job]:
         Job("weekly_digest", "督导周报", _weekly_digest,
             CronTrigger(day_of_week=digest_day, hour=int(config.get("LEDGER_DIGEST_HOUR", 8)), minute=15,
                         timezone=tz)),
+        Job("notices", "公示通报定期起草、公示期满销号确认", _notices,
+            CronTrigger(hour=int(config.get("LEDGER_NOTICES_HOUR", 6)), minute=30, timezone=tz)),
         Job("outbox", "邮件发送", _outbox,
             IntervalTrigger(seconds=int(config.get("LEDGER_OUTBOX_INTERVAL", 60)), timezone=tz)),
     ]
