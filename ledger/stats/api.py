@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import date
 
 from flask import jsonify, request
+from pydantic import ConfigDict
 
 from ledger.api.blueprint import bp
-from ledger.api.common import actor, query_int
+from ledger.api.common import Out, actor, query_int
 from ledger.api.registry import api_route
 from ledger.stats import services
 from ledger.stats.figures import period_from
@@ -23,7 +24,33 @@ def plain(value):
     return value
 
 
-@api_route(bp, "/stats", "GET", query={
+class StatsOut(Out):
+    """The figures (docs/figures.md); rates are percentages with two decimals, null for a zero denominator."""
+
+    model_config = ConfigDict(extra="allow")
+    total: int
+    by_status: dict[str, int]
+    overdue: int
+    completion_rate: float | None
+    on_time_rate: float | None
+    extension_rate: float | None
+    avg_days_to_close: float | None
+    response_rate: float | None
+    resolution_rate: float | None
+    satisfaction_rate: float | None
+    feedback_rate: float | None
+    weighted_score: float | None
+    urges: int
+    urges_unanswered: int
+    escalations: int
+    closed_first_round: int
+    closed_reopened: int
+    org_id: int | None
+    by_org: list[dict]
+    links: dict[str, str]
+
+
+@api_route(bp, "/stats", "GET", response=StatsOut, query={
     "org_id": "organisation (with its subtree); default: everything in the caller's scope",
     "from": "first day (YYYY-MM-DD)", "to": "last day (YYYY-MM-DD)",
     "month": "an assessment month YYYY-MM instead of from/to",

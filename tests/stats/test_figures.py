@@ -135,3 +135,18 @@ def test_a_secretary_sees_only_their_organisations_figures(ledger, api, backend)
     assert api(w.sup_root).get("/stats?from=2026-13-01")[0] == 422
     assert api(w.sup_root).get("/stats?from=2026-10-02&to=2026-10-01")[0] == 422
     assert api(w.sup_root).get("/stats?month=2026-1x")[0] == 422
+
+
+def test_items_held_by_the_organisation_itself_get_their_own_ranking_row(f, backend):
+    from tests.factories import Factory
+
+    w = f.world()
+    head = Factory().user("sec_root", [(w.root, "secretary")])
+    own = f.item(head, w.root, w.owner_a, "pending")
+    child = f.item(w.sec_a, w.org_a, w.owner_a, "pending")
+    s = _stats(w.admin, w.root.id, None, None)
+    rows = {r["org_id"]: r for r in s["by_org"] if r["total"]}
+    assert rows[w.root.id]["own_only"] and rows[w.root.id]["name"].endswith("（本级）")
+    assert _ids(w.admin, rows[w.root.id]["links"]["total"]) == {own.id}
+    assert _ids(w.admin, rows[w.org_a.id]["links"]["total"]) == {child.id}
+    assert _ids(w.admin, s["links"]["total"]) == {own.id, child.id}
