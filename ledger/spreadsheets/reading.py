@@ -14,7 +14,6 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, BinaryIO
-from xml.etree.ElementTree import iterparse
 
 from flask import current_app, has_app_context
 
@@ -175,11 +174,12 @@ def _read_xlsx(source: IO[bytes]) -> Table:
         if not workbook.worksheets:
             raise Invalid({"file": "文件里没有工作表"})
         sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # some writers leave a wrong <dimension>: read every row there is
         table = Table(XLSX, [])
         limit = limits()[1] + 50
-        for number, cells in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS), start=1):
+        for number, cells in enumerate(sheet.iter_rows(), start=1):
             values, formula = [], False
-            for index, cell in enumerate(cells):
+            for index, cell in enumerate(cells[:MAX_COLUMNS]):
                 value = getattr(cell, "value", None)
                 if getattr(cell, "data_type", None) == "f":
                     table.problems.append(CellProblem(number, column_letter(index),
@@ -196,22 +196,20 @@ def _read_xlsx(source: IO[bytes]) -> Table:
         workbook.close()
 
 
-_RANGE = re.compile(r"^([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?$")
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="(([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?)"[^>]*>')
 
 
 def _merged_ranges(sheet) -> Iterator[tuple[int, int, str]]:
-    """Merged ranges of a read-only sheet, read from its XML without loading the sheet."""
+    """Merged ranges of a read-only sheet, found by scanning its XML in chunks (never loaded whole)."""
     source = sheet._get_source()
+    tail = b""
     try:
-        for _, element in iterparse(source, events=("end",)):
-            tag = element.tag.rsplit("}", 1)[-1]
-            if tag == "mergeCell":
-                ref = element.get("ref", "")
-                match = _RANGE.match(ref)
-                if match:
-                    first = int(match.group(2))
-                    yield first, int(match.group(4) or first), ref
-            if tag in ("row", "c", "v", "f", "is", "t"):
-                element.clear()
+        while chunk := source.read(1024 * 1024):
+            data = tail + chunk
+            for match in _MERGE.finditer(data):
+                first = int(match.group(3))
+                yield first, int(match.group(5) or first), match.group(1).decode()
+            cut = data.rfind(b"<")
+            tail = data[cut:] if cut >= 0 and b">" not in data[cut:] else b""
     finally:
         source.close()

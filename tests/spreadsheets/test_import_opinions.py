@@ -224,3 +224,15 @@ def test_cli_import_dry_run_and_real(f, app, tmp_path):
                                  "--as", "sec_a"])
     assert result.exit_code == 0 and "已导入 3 条" in result.output, result.output
     assert count_opinions() == 3
+
+
+def test_every_spreadsheet_route_wants_credentials(f, client):
+    f.world()
+    routes = [("POST", "/api/v1/opinions/import"), ("GET", "/api/v1/opinions/import/template"),
+              ("POST", "/api/v1/items/import"), ("GET", "/api/v1/items/export"), ("GET", "/api/v1/opinions/export")]
+    for method, path in routes:
+        assert client.open(path, method=method).status_code == 401, path
+        response = client.open(path, method=method, headers={"Authorization": "Bearer nonsense"})
+        assert response.status_code == 401, path
+    for path in ("/spreadsheets/", "/spreadsheets/items/export", "/spreadsheets/opinions/template.xlsx"):
+        assert client.get(path).status_code in (302, 401), path
