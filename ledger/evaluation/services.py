@@ -7,7 +7,7 @@ from fractions import Fraction
 
 from sqlalchemy import Select, false, select
 
-from ledger.auth.models import User
+from ledger.auth.models import Membership, User
 from ledger.auth.scope import require_org, scope_of, supervisors_over
 from ledger.core import clock
 from ledger.core.db import db
@@ -68,8 +68,10 @@ def check_target(review: Review, target_type: str, target_id: int) -> None:
         raise Invalid({"target_type": "测评对象类型必须是 org、user 或 item"})
     if target_type == "org" and not _in_subtree(org, target_id):
         raise Invalid({"target_id": "只能测评本组织或其下级组织"})
-    if target_type == "user" and db.session.get(User, target_id) is None:
-        raise Invalid({"target_id": "用户不存在"})
+    if target_type == "user" and not db.session.scalar(
+            select(Membership.id).join(Organisation, Organisation.id == Membership.org_id)
+            .where(Membership.user_id == target_id, Organisation.path.like(f"{org.path}%")).limit(1)):
+        raise Invalid({"target_id": "只能测评本组织（含下级）的人员"})
     if target_type == "item":
         item = db.session.get(Item, target_id)
         if item is None or not _in_subtree(org, item.org_id):

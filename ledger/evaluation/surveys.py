@@ -86,6 +86,9 @@ def answer(token: str, choice: str, comment: str | None = None) -> SurveyLink:
     if choice not in ANSWERS:
         raise Invalid({"answer": "请选择：满意、基本满意、不满意或不了解"})
     link, survey, _ = link_for(token)
+    if db.engine.dialect.name == "postgresql":  # the last two answers must not both miss closing the survey
+        db.session.execute(select(Survey.id).where(Survey.id == survey.id).with_for_update())
+        db.session.refresh(survey)
     if survey.closed_at is not None:
         raise Conflict("本次测评已结束")
     now = clock.now()

@@ -32,6 +32,8 @@ def test_rating_refusals(f, api, backend):
     assert status == 422  # more valid answers than valid forms
     status, body = sec.post(url, {"target_type": "org", "target_id": w.org_b.id, "satisfied": 1})
     assert status == 422 and "target_id" in body["error"]["details"]["fields"]  # not in this review's subtree
+    status, body = sec.post(url, {"target_type": "user", "target_id": w.owner_b.id, "satisfied": 1})
+    assert status == 422 and "target_id" in body["error"]["details"]["fields"]  # a person of another branch
     status, body = sec.post(url, {"target_type": "team", "target_id": w.org_a.id, "satisfied": 1})
     assert status == 422
     status, body = sec.post(url, {"target_type": "org", "target_id": w.org_a.id, "satisfied": -1})
