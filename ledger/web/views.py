@@ -31,6 +31,8 @@ def _owner_todo(user) -> dict:
         "due_soon": list_items(user, mine | {"light": "yellow"}, HOME_LIMIT, None).rows,
         "overdue": list_items(user, mine | {"overdue": True}, HOME_LIMIT, None).rows,
         "returned": [item for item in in_progress if item.return_note][:HOME_LIMIT],
+        "open": list_items(user, mine | {"status": ["claimed", "in_progress", "awaiting_verification"]},
+                           HOME_LIMIT, None).rows,
     }
 
 
