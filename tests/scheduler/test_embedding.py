@@ -40,3 +40,32 @@ def test_never_in_testing_or_when_off(app):
     app.config["LEDGER_SCHEDULER"] = "off"
     assert should_embed(app) is False
     app.testing = True
+
+
+@pytest.mark.slow
+def test_embedded_in_two_gunicorn_workers_one_acts(app, f, cli_env, tmp_path):
+    import subprocess
+    import time
+    from datetime import timedelta
+
+    from ledger.core import clock
+    from ledger.core.db import db
+    from tests.scheduler.conftest import ROOT, free_port, runs, wait_for
+
+    with clock.frozen_at(clock.now() - timedelta(days=30)):
+        f.world()
+    db.session.remove()
+    env = cli_env(LEDGER_SCHEDULER="embedded")
+    with open(tmp_path / "gunicorn.log", "wb") as log:
+        server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "2", "-b",
+                                   f"127.0.0.1:{free_port()}", "wsgi:app"], cwd=ROOT, env=env, stdout=log,
+                                  stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: len(runs("outbox", "ok")) >= 3, what="the embedded scheduler's runs")
+        time.sleep(2)
+        acting = {r.pid for r in runs()}
+        assert len(acting) == 1 and server.pid not in acting  # a worker, never the gunicorn master
+        assert {r.source for r in runs()} == {"scheduler"}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
