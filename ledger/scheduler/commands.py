@@ -60,4 +60,43 @@ def scheduler_command(show_status: bool) -> None:
     service.run_forever()
 
 
-COMMANDS = [run_jobs_command, scheduler_command]
+@click.command("reminder-settings")
+@click.argument("org_id", type=int)
+@click.option("--due-soon", "due_soon_days", default=None, help='days before the deadline, e.g. "3,1"')
+@click.option("--overdue-every", "overdue_repeat_days", type=int, default=None, help="repeat overdue every N days")
+@click.option("--escalate-after", "escalate_after_days", type=int, default=None, help="escalate after N days overdue")
+@click.option("--unclaimed", "unclaimed_days", type=int, default=None, help="remind when unclaimed N days")
+@click.option("--unverified", "unverified_days", type=int, default=None, help="remind verifiers after N days")
+@click.option("--progress-day", "progress_request_day", type=int, default=None, help="day of month (long_term)")
+@click.option("--recipients", default=None, help='JSON, e.g. {"overdue": ["owner", "secretary"]}')
+@click.option("--reset", is_flag=True, help="back to the inherited values / SPEC defaults")
+def reminder_settings_command(org_id: int, recipients: str | None, reset: bool, **windows) -> None:
+    """Show or set an organisation's reminder windows and recipients (its subtree inherits them)."""
+    import json
+
+    from ledger.core.db import unit_of_work
+    from ledger.core.errors import LedgerError
+    from ledger.orgs.models import Organisation
+    from ledger.reminders.settings import COLUMNS, rules_for, update_reminder_settings
+
+    changes = {k: v for k, v in windows.items() if v is not None}
+    if reset:
+        changes = {name: None for name in COLUMNS} | {"recipients": None}
+    if recipients is not None:
+        changes["recipients"] = json.loads(recipients)
+    with unit_of_work():
+        org = db.session.get(Organisation, org_id)
+        if org is None:
+            raise click.ClickException(f"no organisation {org_id}")
+        if changes:
+            try:
+                update_reminder_settings(None, org_id, changes)
+            except LedgerError as exc:
+                raise click.ClickException(exc.message) from None
+        rules = rules_for(org)
+    for name in COLUMNS:
+        click.echo(f"{name}: {getattr(rules, name)}")
+    click.echo(f"recipients: {json.dumps(rules.recipients, ensure_ascii=False)}")
+
+
+COMMANDS = [run_jobs_command, scheduler_command, reminder_settings_command]
