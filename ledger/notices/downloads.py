@@ -1,6 +1,11 @@
 """The three renderings of a notice (HTML page, DOCX, PDF) and their addresses."""
 from __future__ import annotations
 
+import io
+import os
+import tempfile
+from pathlib import Path
+
 from flask import current_app, send_file
 
 from ledger.notices.document import build_document
@@ -30,10 +35,29 @@ def filename(notice: Notice, ext: str) -> str:
     return f"{notice.kind}-{notice.org_id}-{number}.{ext}"
 
 
-def send(notice: Notice, ext: str):  # noqa: ANN201  (a Flask response)
+# Bump when the layout changes: cached renderings of published notices are then made anew.
+RENDER_VERSION = 1
+
+
+def render(notice: Notice, ext: str) -> bytes:
+    """The DOCX or PDF bytes. A published or withdrawn notice never changes, so its file is rendered once
+    and kept under instance/notice-files/ (a PDF with embedded CJK fonts takes seconds to make)."""
+    if notice.status == NoticeStatus.draft.value:
+        document = build_document(notice)
+        return render_docx(document) if ext == "docx" else render_pdf(document)
+    folder = Path(current_app.instance_path) / "notice-files"
+    path = folder / f"{notice.id}-{notice.status}-v{RENDER_VERSION}.{ext}"
+    if path.exists():
+        return path.read_bytes()
     document = build_document(notice)
     data = render_docx(document) if ext == "docx" else render_pdf(document)
-    import io
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".part") as handle:
+        handle.write(data)
+    os.replace(handle.name, path)  # atomic: a concurrent reader sees the whole file or none
+    return data
 
-    return send_file(io.BytesIO(data), mimetype=DOCX_TYPE if ext == "docx" else "application/pdf",
+
+def send(notice: Notice, ext: str):  # noqa: ANN201  (a Flask response)
+    return send_file(io.BytesIO(render(notice, ext)), mimetype=DOCX_TYPE if ext == "docx" else "application/pdf",
                      as_attachment=True, download_name=filename(notice, ext), max_age=0)

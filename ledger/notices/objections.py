@@ -66,6 +66,19 @@ def pending_objections(actor: User, limit: int = 50) -> list[Objection]:
     return [o for o in db.session.scalars(query).unique() if o.opinion.status == OpinionStatus.new.value]
 
 
+def pending_count(actor: User) -> int:
+    """How many objections wait for this user (one query; for the navigation badge)."""
+    from sqlalchemy import func
+
+    from ledger.opinions.models import Opinion
+
+    query = (select(func.count()).select_from(Objection).join(Item, Item.id == Objection.item_id)
+             .join(Opinion, Opinion.id == Objection.opinion_id)
+             .where(org_clause(actor, Item.org_id), Objection.decision.is_(None),
+                    Opinion.status == OpinionStatus.new.value))
+    return int(db.session.scalar(query) or 0)
+
+
 def get_objection(actor: User, objection_id: int) -> Objection:
     objection = db.session.scalars(objections_query(actor).where(Objection.id == objection_id)).unique().first()
     if objection is None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, render_template, request, url_for
 from flask_babel import get_locale, gettext
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 
 from ledger.auth.scope import scope_of
 from ledger.core import clock, enums
@@ -70,9 +71,18 @@ def navigation() -> list[tuple[str, str, str]]:
     if scope.managed or scope.is_admin:
         links.append(("opinions.index", url_for("opinions.index"), gettext("意见建议")))
         links.append(("reviews.index", url_for("reviews.index"), gettext("评议活动")))
+        links.append(("notices.index", url_for("notices.index"), _notices_label()))
     if scope.is_admin:
         links.append(("admin.index", url_for("admin.index"), gettext("系统管理")))
     return links
+
+
+def _notices_label() -> str:
+    """公示通报, with the number of public objections waiting for the user (they must be answered)."""
+    from ledger.notices.objections import pending_count
+
+    waiting = pending_count(current_user)
+    return gettext("公示通报") + (gettext("（%(n)s 条异议待处理）", n=waiting) if waiting else "")
 
 
 def install(app: Flask) -> None:
@@ -80,6 +90,12 @@ def install(app: Flask) -> None:
                                  get_locale=get_locale,
                                  LIGHT_CLASSES=LIGHT_CLASSES)
     app.jinja_env.filters.update(local_time=local_time, local_date=local_date)
+
+    @app.errorhandler(CSRFError)
+    def _form_expired(exc: CSRFError):
+        """A page form without a valid CSRF token: refused (400), said in words the user understands."""
+        return render_template("error.html", status=400, heading=gettext("请求有误"),
+                               message=gettext("表单已过期或来源不明，请返回页面刷新后重试")), 400
 
     @app.context_processor
     def _unread():
