@@ -1,10 +1,11 @@
 """The ledger list: filters, sorting and keyset pagination on indexed columns."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, and_, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, or_, select, tuple_
 
 from ledger.auth.models import User
 from ledger.auth.scope import item_clause
@@ -40,9 +41,18 @@ def _light_clause(light: str, today: date):
     return or_(Item.is_open.is_(False), Item.deadline.is_(None))
 
 
+def _on_local_day(condition_for: Callable[[date], ColumnElement]) -> ColumnElement:
+    """``condition_for(today)`` with each organisation's own today (SPEC §3: deadlines are dates in the
+    organisation's time zone); one plain condition when every organisation shares one zone."""
+    zones = sorted(set(db.session.scalars(select(Organisation.timezone).distinct())))
+    if len(zones) <= 1:
+        return condition_for(clock.today(zones[0] if zones else current_app.config["LEDGER_TIMEZONE"]))
+    return or_(*(and_(Item.org_id.in_(select(Organisation.id).where(Organisation.timezone == zone)),
+                      condition_for(clock.today(zone))) for zone in zones))
+
+
 def build_filters(actor: User, filters: dict) -> list:
     """SQL conditions for the list filters of SPEC §8 (all combined with the actor's scope)."""
-    today = clock.today(current_app.config["LEDGER_TIMEZONE"])
     conditions = [item_clause(actor)]
     if filters.get("org_id") is not None:
         conditions.append(Item.org_id.in_(_subtree(filters["org_id"])))
@@ -55,14 +65,14 @@ def build_filters(actor: User, filters: dict) -> list:
     if filters.get("owner_id") is not None:
         conditions.append(Item.owner_id == filters["owner_id"])
     if filters.get("overdue") is not None:
-        overdue = and_(Item.is_open.is_(True), Item.due_key < today)
+        overdue = _on_local_day(lambda today: and_(Item.is_open.is_(True), Item.due_key < today))
         conditions.append(overdue if filters["overdue"] else ~overdue)
     if filters.get("flagged") is not None:
         conditions.append(Item.flagged.is_(bool(filters["flagged"])))
     if filters.get("light"):
         if filters["light"] not in LIGHTS:
             raise Invalid({"light": "必须是 red、yellow、green 或 none"})
-        conditions.append(_light_clause(filters["light"], today))
+        conditions.append(_on_local_day(lambda today: _light_clause(filters["light"], today)))
     if filters.get("kind"):
         if filters["kind"] not in ItemKind.values():
             raise Invalid({"kind": "事项类型无效"})

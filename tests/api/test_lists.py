@@ -230,3 +230,29 @@ def test_every_list_endpoint_answers_items_and_next_cursor(ledger, api, client, 
                  "/api/v1/items/{item_id}/events", "/api/v1/items/{item_id}/attachments",
                  "/api/v1/notifications"):
         assert core in checked, core
+
+
+def test_overdue_and_light_follow_the_organisations_time_zone(f, api, backend):
+    """SPEC §3: deadlines are dates in the organisation's time zone. At 12:00 UTC it is already tomorrow on
+    Kiritimati (UTC+14) but still today in Shanghai: an item due today there is overdue there, and the
+    filters must say what the item itself says."""
+    from datetime import date
+
+    w = f.world()
+    island = f.org("基里巴斯支部", w.root)
+    from ledger.orgs.services import update_org
+
+    update_org(w.admin, island.id, {"timezone": "Pacific/Kiritimati"})
+    db.session.commit()
+    sec = f.user("sec_island", [(island, "secretary")])
+    owner = f.user("owner_island", [(island, "owner")])
+    due = date(2026, 5, 10)
+    with clock.frozen_at(datetime(2026, 5, 1, 12, 0, tzinfo=UTC)):
+        item = f.item(sec, island, owner, deadline=due, title="岛上事项")
+    sup = api(w.sup_root)
+    with clock.frozen_at(datetime(2026, 5, 10, 12, 0, tzinfo=UTC)):  # Shanghai 20:00 on the 10th; island: the 11th
+        status, body = sup.get(f"/items/{item.id}")
+        assert (body["overdue_days"], body["light"]) == (1, "red")
+        assert item.id in ids(walk(sup, "/items?overdue=true", 10))
+        assert item.id not in ids(walk(sup, "/items?overdue=false", 10))
+        assert item.id in ids(walk(sup, "/items?light=red", 10))
