@@ -76,6 +76,15 @@ def http_error(exc: HTTPException) -> ResponseReturnValue:
     return error_response(status, HTTP_CODES.get(status, "error"), exc.description or exc.name)
 
 
+@bp.app_errorhandler(404)
+@bp.app_errorhandler(405)
+def routing_error(exc: HTTPException) -> ResponseReturnValue:
+    """An unknown path or method under /api/v1 never reaches the blueprint: answer it in the §8 shape too."""
+    if request.path == bp.url_prefix or request.path.startswith(bp.url_prefix + "/"):
+        return http_error(exc)
+    return exc  # elsewhere: Flask's own page
+
+
 @bp.route("/openapi.json")
 def openapi() -> ResponseReturnValue:
     from ledger.api.registry import build_openapi

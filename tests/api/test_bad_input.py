@@ -348,3 +348,17 @@ def test_markup_in_an_item_is_escaped_on_its_page(f, client, app, backend):
     response = client.get(f"/items/{item.id}")
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and MARKUP not in page and "&lt;script&gt;alert(1)" in page
+
+
+def test_unknown_routes_and_methods_under_the_api_answer_in_the_error_shape(w, api, backend):
+    sec = api(w.sec_a)
+    for method, path, want, code in (("GET", "/no-such-thing", 404, "not_found"),
+                                     ("GET", "/items/999999", 404, "not_found"),
+                                     ("DELETE", "/items", 405, "method_not_allowed"),
+                                     ("PUT", "/opinions", 405, "method_not_allowed")):
+        response = sec.client.open(f"/api/v1{path}", method=method, headers=sec._headers())
+        assert response.status_code == want, (method, path, response.status_code)
+        assert response.mimetype == "application/json", (method, path, response.mimetype)
+        assert error_of(response.get_json())["code"] == code
+    page = sec.client.get("/no-such-page")  # outside the API, pages stay pages
+    assert page.status_code == 404 and page.mimetype == "text/html"
