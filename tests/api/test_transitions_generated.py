@@ -143,8 +143,13 @@ def test_every_action_by_every_relation(status, f, api, client, backend):
             data = valid_data(action, item, w)
             want_status, want_code = expectation(action, status, relation, user, item, data)
             before_row, before_counts = row_of(item.id), counts(item.id)
-            got_status, body = attempt(client, tokens[relation], db.session.get(Item, item.id), action, data)
             label = f"{status} × {action} × {relation}"
+            if RELATIONS[relation][2]:  # the buttons the item page would show agree with the table
+                shown = client.get(f"/api/v1/items/{item.id}", headers={"Authorization": f"Bearer {tokens[relation]}"})
+                if (action in shown.get_json()["allowed_actions"]) != (want_status in (200, 201)):
+                    problems.append(f"{label}: allowed_actions {shown.get_json()['allowed_actions']} "
+                                    f"disagrees with the expected {want_status}")
+            got_status, body = attempt(client, tokens[relation], db.session.get(Item, item.id), action, data)
             if got_status != want_status:
                 problems.append(f"{label}: expected {want_status} {want_code}, got {got_status} {body}")
             if want_status in (200, 201) and got_status == want_status:
