@@ -2,7 +2,9 @@
 成文日期. The HTML page, the DOCX and the PDF all render this same structure, so they say the same thing."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from ledger.notices.masking import clean_text
@@ -42,12 +44,48 @@ class OfficialDocument:
         return "\n".join(line for line in lines + [self.signature, self.date_text] if line)
 
 
+def text_width(text: str) -> float:
+    """Width in full-width characters: CJK and full-width punctuation 1, ASCII ½."""
+    return sum(0.5 if ord(ch) < 0x2E80 else 1 for ch in text)
+
+
+_UNITS = re.compile(r"(?:\d{4}年)?\d{1,2}月\d{1,2}日|\d{4}年|[0-9A-Za-z.%]+[年月日号项]?|〔\d+〕\d*号?|.")
+_GOOD_END = "的日于至和及与、"  # a line reads well when it ends after one of these
+
+
+def balanced_lines(text: str, capacity: float) -> list[str]:
+    """A title broken into lines of even length (GB/T 9704: 排列对称, 长短适宜), each within ``capacity``;
+    a date never parts (11月23日), a line never starts with punctuation, breaks after 的/日/至 preferred."""
+    if text_width(text) <= capacity:
+        return [text]
+    units = _UNITS.findall(text)
+    lines: list[str] = []
+    while text_width("".join(units)) > capacity:
+        rest = text_width("".join(units))
+        count = -int(-rest // capacity)
+        best, best_score = 1, None
+        for i in range(1, len(units)):
+            head = "".join(units[:i])
+            if text_width(head) > capacity or units[i][0] in "，。、；：）》”〕":
+                continue
+            score = abs(text_width(head) - rest / count) + (0 if head[-1] in _GOOD_END else 1.5)
+            if best_score is None or score < best_score:
+                best, best_score = i, score
+        lines.append("".join(units[:best]))
+        units = units[best:]
+    return lines + ["".join(units)]
+
+
 def _pct(value: str | None) -> str:
     return f"{value}%" if value is not None else "—"
 
 
 def _d(value: str | None) -> str:
-    return cn_date(value) if value else "—"
+    """A date in a table cell: 2026.11.03 (narrow columns)."""
+    if not value:
+        return "—"
+    day = date.fromisoformat(value)
+    return f"{day.year}.{day.month:02d}.{day.day:02d}"
 
 
 def _progress(c: dict) -> list[Block]:
@@ -187,7 +225,7 @@ def build_document(notice: Notice) -> OfficialDocument:
     if notice.status == NoticeStatus.withdrawn.value:
         day = notice.withdrawn_at.astimezone(ZoneInfo(notice.org.timezone)).date() if notice.withdrawn_at else None
         reason = clean_text(notice.withdrawn_reason)
-        status_note = f"本{notice.kind_title}已于{_d(day and day.isoformat())}撤回：{reason}"
+        status_note = f"本{notice.kind_title}已于{cn_date(day) if day else ''}撤回：{reason}"
     return OfficialDocument(
         issuer=issuer, number=notice.number or "〔　〕　号（草稿）", title=clean_text(notice.title),
         addressee=f"{clean_text(notice.addressee)}：" if notice.addressee else "", blocks=blocks,

@@ -36,7 +36,7 @@ def filename(notice: Notice, ext: str) -> str:
 
 
 # Bump when the layout changes: cached renderings of published notices are then made anew.
-RENDER_VERSION = 1
+RENDER_VERSION = 2
 
 
 def render(notice: Notice, ext: str) -> bytes:

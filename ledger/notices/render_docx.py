@@ -14,7 +14,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
-from ledger.notices.document import Block, OfficialDocument
+from ledger.notices.document import Block, OfficialDocument, balanced_lines, text_width
 
 XIAOBIAOSONG, FANGSONG, HEITI, KAITI, SONG = "方正小标宋简体", "仿宋_GB2312", "黑体", "楷体_GB2312", "宋体"
 # Where a font is missing, Word and LibreOffice look at the font table: these are the nearest common ones.
@@ -165,7 +165,7 @@ def _register_fallbacks(document) -> None:
 
 def _width(text: str) -> float:
     """Width in 三号 characters: CJK full, ASCII half."""
-    return sum(0.5 if ord(ch) < 0x2E80 else 1 for ch in text)
+    return text_width(text)
 
 
 def render_docx(doc_model: OfficialDocument) -> bytes:
@@ -197,7 +197,8 @@ def render_docx(doc_model: OfficialDocument) -> bytes:
     number = _para(document, doc_model.number, FANGSONG, SAN_HAO, WD_ALIGN_PARAGRAPH.CENTER)
     _bottom_rule(number)
     _para(document, "", line=LINE)
-    _para(document, doc_model.title, XIAOBIAOSONG, ER_HAO, WD_ALIGN_PARAGRAPH.CENTER, line=Pt(35))
+    title = "\n".join(balanced_lines(doc_model.title, TEXT_WIDTH_MM / (22 * 25.4 / 72) - 0.5))
+    _para(document, title, XIAOBIAOSONG, ER_HAO, WD_ALIGN_PARAGRAPH.CENTER, line=Pt(35))
     _para(document, "", line=LINE)
     if doc_model.addressee:
         _para(document, doc_model.addressee, FANGSONG, SAN_HAO, WD_ALIGN_PARAGRAPH.LEFT)

@@ -12,7 +12,7 @@ from fpdf.enums import WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
 
 from ledger.core.errors import LedgerError
-from ledger.notices.document import OfficialDocument
+from ledger.notices.document import OfficialDocument, balanced_lines
 from ledger.notices.masking import clean_text
 
 NOTO = Path("/usr/share/fonts/opentype/noto")
@@ -166,7 +166,10 @@ def render_pdf(doc: OfficialDocument) -> bytes:
     pdf.set_line_width(0.6)
     pdf.line(LEFT, y, LEFT + TEXT_W, y)
     pdf.set_y(y + LINE)
-    _para(pdf, doc.title, "xbs", 22, "C", indent=False, line=22 * PT * 1.45)
+    pdf.set_font("xbs", size=22)
+    per_char = pdf.get_string_width("国")
+    for part in balanced_lines(doc.title, TEXT_W / per_char - 0.5):
+        _para(pdf, part, "xbs", 22, "C", indent=False, line=22 * PT * 1.45)
     pdf.ln(LINE * 0.6)
     if doc.addressee:
         _para(pdf, doc.addressee, indent=False, align="L")
