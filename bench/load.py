@@ -305,3 +305,67 @@ def env_for(url: str, instance: Path, **extra: str) -> dict:
     return {**{k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")},
             "LEDGER_DATABASE_URL": url, "LEDGER_INSTANCE_PATH": str(instance), "LEDGER_SCHEDULER": "off",
             "LEDGER_ENV": "bench", "LEDGER_SECRET_KEY": "bench-secret-key", "FLASK_APP": "wsgi", **extra}
+
+
+class Nginx:
+    """nginx (Debian's) in front of gunicorn: static files from disk, the rest proxied with X-Forwarded-*."""
+
+    BINARY = "/usr/sbin/nginx"
+
+    def __init__(self, upstream_port: int, static_dir: Path, prefix: Path):
+        self.port, self.prefix = free_port(), prefix
+        prefix.mkdir(parents=True, exist_ok=True)
+        temp = " ".join(f"{kind}_temp_path {prefix}/{kind};" for kind in
+                        ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        self.conf = prefix / "nginx.conf"
+        self.conf.write_text(NGINX_CONF.format(prefix=prefix, port=self.port, upstream=upstream_port,
+                                               static=static_dir, temp=temp))
+
+    def __enter__(self) -> Nginx:
+        self.proc = subprocess.Popen([self.BINARY, "-p", str(self.prefix), "-c", str(self.conf), "-g", "daemon off;"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                if Http(self.port, timeout=2).request("GET", "/healthz")[0] == 200:
+                    return self
+            except OSError:
+                time.sleep(0.2)
+        self.__exit__()
+        raise RuntimeError(f"nginx did not start; see {self.prefix}/error.log")
+
+    def __exit__(self, *exc) -> None:
+        self.proc.send_signal(signal.SIGQUIT)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+NGINX_CONF = """# Written by bench/load.py; the same shape as docs/deployment.md
+worker_processes 1;
+error_log {prefix}/error.log warn;
+pid {prefix}/nginx.pid;
+events {{ worker_connections 512; }}
+http {{
+    include /etc/nginx/mime.types;
+    access_log off;
+    {temp}
+    upstream ledger {{ server 127.0.0.1:{upstream}; }}
+    server {{
+        listen 127.0.0.1:{port};
+        client_max_body_size 30m;
+        location /static/ {{ alias {static}/; expires 7d; }}
+        location / {{
+            proxy_pass http://ledger;
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Host $host;
+            proxy_set_header X-Forwarded-Prefix /;
+            proxy_read_timeout 300s;
+        }}
+    }}
+}}
+"""

@@ -30,6 +30,7 @@ from bench.load import (  # noqa: E402
     Gunicorn,
     Http,
     MemorySampler,
+    Nginx,
     bearer,
     env_for,
     flask_cmd,
@@ -56,15 +57,18 @@ class Bench:
     """One database: the server, the tokens, the in-process twin, and the figures gathered."""
 
     def __init__(self, url: str, seconds: float, mix_seconds: float, threads: int, instance: Path,
-                 label: str = ""):
+                 label: str = "", proxy: bool = False):
         self.url, self.seconds, self.mix_seconds, self.threads = url, seconds, mix_seconds, threads
         self.backend = "sqlite" if url.startswith("sqlite") else "postgresql"
         self.label = label or self.backend
         self.instance = instance
-        self.env = env_for(url, instance)
+        self.proxy = proxy
+        self.env = env_for(url, instance, **({"LEDGER_PROXY_HOPS": "1"} if proxy else {}))
         self.sections: list[tuple[str, list[str]]] = []
         self.targets: list[tuple[str, str, str, bool | None]] = []  # (what, target, measured, met)
         self.data: dict = {}
+        self.jobs_timeout = 150.0
+        self.replay_seconds = 3.0
 
     # --- helpers -------------------------------------------------------------------------------------
     def section(self, title: str, lines: list[str]) -> None:
@@ -83,11 +87,11 @@ class Bench:
             return db.session.execute(text(statement), params).all()
 
     def get(self, role: str, path: str) -> tuple[int, bytes]:
-        status, data, _, _ = Http(self.gunicorn.port).request("GET", path, None, bearer(self.tokens[role]))
+        status, data, _, _ = Http(self.port).request("GET", path, None, bearer(self.tokens[role]))
         return status, data
 
     def post_json(self, role: str, path: str, body: dict, client: Http | None = None) -> tuple[int, dict, float]:
-        client = client or Http(self.gunicorn.port)
+        client = client or Http(self.port)
         status, data, elapsed, _ = client.request("POST", path, json.dumps(body).encode(),
                                                   {**bearer(self.tokens[role]), "Content-Type": "application/json"})
         try:
@@ -110,7 +114,7 @@ class Bench:
             return None if status == 200 else f"{status}: {data[:120]!r}"
 
         with MemorySampler(self.gunicorn.workers) as memory:
-            result = run_load(self.gunicorn.port, make, threads or self.threads, seconds or self.seconds,
+            result = run_load(self.port, make, threads or self.threads, seconds or self.seconds,
                               check=check)
         summary = result.summary()
         summary["peak_mb"] = memory.peak_mb
@@ -124,7 +128,7 @@ class Bench:
             status, statements = self.inproc.capture(path, bearer(self.tokens[role]))
         main = floor.main_statement(statements)
         plan = floor.plan(self.url, main)
-        raw = floor.replay(self.url, statements, reps=200, seconds=4)
+        raw = floor.replay(self.url, statements, reps=200, seconds=self.replay_seconds)
         return {"status": status, "statements": len([s for s in statements if s[0].strip().upper() != "BEGIN"]),
                 "floor": raw, "plan": plan, "indexed": floor.uses_index(plan)}
 
@@ -173,9 +177,15 @@ class Bench:
     def start_server(self, workers: int = 2) -> Gunicorn:
         self.gunicorn = Gunicorn(self.env, workers=workers)
         self.gunicorn.__enter__()
-        self.tokens = {role: get_token(self.gunicorn.port, name, PASSWORD) for role, name in
+        self.port = self.gunicorn.port
+        self.nginx = None
+        if self.proxy:
+            self.nginx = Nginx(self.gunicorn.port, ROOT / "ledger" / "static", self.instance / "nginx")
+            self.nginx.__enter__()
+            self.port = self.nginx.port
+        self.tokens = {role: get_token(self.port, name, PASSWORD) for role, name in
                        {**ROLES, "owner": "bench_owner"}.items()}
-        self.cookies = {role: login_cookie(self.gunicorn.port, name, PASSWORD) for role, name in ROLES.items()}
+        self.cookies = {role: login_cookie(self.port, name, PASSWORD) for role, name in ROLES.items()}
         return self.gunicorn
 
     # --- the benchmarks ------------------------------------------------------------------------------
@@ -185,6 +195,14 @@ class Bench:
         self.section("Ceiling: `/healthz` on the same gunicorn", [
             f"{self.threads} client threads, {self.seconds:.0f} s: **{c['rps']} req/s**, p50 {c['p50']} ms, "
             f"p95 {c['p95']} ms, p99 {c['p99']} ms, worker peak RSS {c['peak_mb']} MB, statuses {c['statuses']}"])
+
+    def bench_static(self) -> None:
+        if not self.proxy:
+            return
+        result = self.load(["/static/ledger.css"], "admin")
+        self.section("Static file through nginx (`/static/ledger.css`, never reaches gunicorn)", [
+            f"**{result['rps']} req/s**, p50 {result['p50']} ms, p95 {result['p95']} ms, statuses "
+            f"{result['statuses']} — against `/healthz` through nginx and gunicorn: {self.ceiling['rps']} req/s."])
 
     def bench_lists(self) -> None:
         rows = ["| list | page | p50 ms | p95 ms | p99 ms | req/s | SQL/req | floor p50 ms (raw SQL) | "
@@ -236,6 +254,7 @@ class Bench:
         rows = ["| filter | subtree | p50 ms | p95 ms | req/s | SQL/req | floor p50 ms | on index | plan |",
                 "|---|---|---|---|---|---|---|---|---|"]
         seconds = max(2.0, self.seconds / 4)
+        replay, self.replay_seconds = self.replay_seconds, 1.0
         for name, query in filters.items():
             for subtree in (self.branch_l2, 1):
                 path = f"/api/v1/items?{query}&org_id={subtree}"
@@ -247,6 +266,7 @@ class Bench:
                             f"{detail['floor']['p50']} | {'yes' if detail['indexed'] else '**no**'} | {plan} |")
                 self.target(f"filter {name} + subtree {subtree}", "on an index; p95 ≤ 50 ms",
                             f"p95 {result['p95']} ms", detail["indexed"] and result["p95"] <= 50 * self._slack())
+        self.replay_seconds = replay
         self.section("Every list filter combined with a subtree (supervisor over the root; JSON, first page)",
                      [f"{seconds:.0f} s each, {self.threads} threads."] + rows)
 
@@ -278,7 +298,7 @@ class Bench:
             return
         steps: dict[str, list[float]] = {}
         failures = []
-        client = Http(self.gunicorn.port)
+        client = Http(self.port)
         started = time.perf_counter()
         for item_id in items:
             plan = [("owner", "claim", {}), ("owner", "start", {}), ("owner", "evidence", {}),
@@ -322,7 +342,7 @@ class Bench:
             version = json.loads(body)["version"]
             barrier = threading.Barrier(8)
             statuses: list[int] = []
-            clients = [Http(self.gunicorn.port) for _ in range(8)]
+            clients = [Http(self.port) for _ in range(8)]
             for c in clients:  # open the connections first so that all eight leave together
                 c.request("GET", "/healthz")
 
@@ -381,7 +401,7 @@ class Bench:
             return None
 
         with MemorySampler(self.gunicorn.workers) as memory:
-            result = run_load(self.gunicorn.port, make, self.threads, self.mix_seconds, check=check)
+            result = run_load(self.port, make, self.threads, self.mix_seconds, check=check)
         del write_latencies, read_latencies
         s = result.summary()
         five_hundreds = sum(v for k, v in result.statuses.items() if isinstance(k, int) and k >= 500)
@@ -429,12 +449,21 @@ class Bench:
             return {t: self._count(t) for t in ("messages", "notifications", "reminders", "job_runs")}
 
         rows = ["| run | wall s | peak RSS MB | rows created (messages / notifications / reminders) | exit | output |",
-                "|---|---|---|---|---|---|"]
+                "|---|---|---|---|---|---|",
+                f"| baseline: `run-jobs --help` (interpreter and app start) | {help_['seconds']} | {help_['peak_mb']} "
+                "| – | 0 | |"]
         at = f"{date.today() + timedelta(days=1)}T08:00:00+08:00"
         results = {}
         for name, moment in (("first", at), ("rerun, same moment", at)):
             before = counts()
-            run = timed_process(flask_cmd("ledger", "run-jobs", "--at", moment), self.env, timeout=300)
+            run = timed_process(flask_cmd("ledger", "run-jobs", "--at", moment), self.env, timeout=self.jobs_timeout)
+            if "[killed: timeout]" in run["output"]:
+                rows.append(f"| {name} ({moment}) | > {self.jobs_timeout:.0f} (killed; rolled back) | "
+                            f"{run['peak_mb']} | – | – | |")
+                self._jobs_one_by_one(rows, at)
+                self.section("`flask ledger run-jobs --at` over the whole data set", rows)
+                self.target("run-jobs over the county", "≤ 15 s", f"> {self.jobs_timeout:.0f} s (killed)", False)
+                return
             after = counts()
             created = [after[t] - before[t] for t in ("messages", "notifications", "reminders")]
             results[name] = (run, created)
@@ -467,6 +496,16 @@ class Bench:
                     f"{[again[t] - after[t] for t in ('messages', 'notifications', 'reminders')]}",
                     not any(again[t] - after[t] for t in ("messages", "reminders")))
 
+    def _jobs_one_by_one(self, rows: list[str], moment: str) -> None:
+        """After a full run timed out: each job alone (bounded), to show where the time goes."""
+        for job in ("notices", "weekly_digest", "outbox", "reminders"):
+            run = timed_process(flask_cmd("ledger", "run-jobs", "--at", moment, "--job", job), self.env,
+                                timeout=min(60, self.jobs_timeout))
+            killed = "[killed: timeout]" in run["output"]
+            rows.append(f"| `--job {job}` alone | {'> ' if killed else ''}{run['seconds']} | {run['peak_mb']} | – | "
+                        f"{'killed' if killed else run['rc']} | "
+                        f"{run['output'][-200:].replace(chr(10), '; ').replace('|', '/')} |")
+
     def bench_outbox(self) -> None:
         port = free_port()
         smtp = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c",
@@ -488,7 +527,7 @@ class Bench:
             f"`{run['output'][-200:]}`"])
 
     def bench_export(self) -> None:
-        client = Http(self.gunicorn.port, timeout=300)
+        client = Http(self.port, timeout=300)
         rows = []
         for fmt in ("xlsx", "csv"):
             try:
@@ -518,7 +557,7 @@ class Bench:
                          f"{date.today() - timedelta(days=i % 300)}")
         content = ("\n".join(lines) + "\n").encode("utf-8")
         body, ctype = multipart({"org_id": str(self.busiest)}, {"file": ("opinions.csv", content, "text/csv")})
-        client = Http(self.gunicorn.port, timeout=300)
+        client = Http(self.port, timeout=300)
         before = self._count("opinions")
         with MemorySampler(self.gunicorn.workers) as memory:
             status, data, elapsed, _ = client.request("POST", "/api/v1/opinions/import", body,
@@ -557,7 +596,7 @@ class Bench:
         rows = [f"Draft of a closure notice for the root over {start} – {end} (≈1,000 closed items) "
                 f"created in {elapsed:.2f} s.", "| format | status | seconds | KB | worker peak RSS MB |",
                 "|---|---|---|---|---|"]
-        client = Http(self.gunicorn.port, timeout=300)
+        client = Http(self.port, timeout=300)
         for fmt in ("docx", "pdf"):
             with MemorySampler(self.gunicorn.workers) as memory:
                 s, data, t, _ = client.request("GET", f"/api/v1/notices/{notice_id}/{fmt}", None,
@@ -567,14 +606,14 @@ class Bench:
 
     def bench_login_burst(self, attempts: int = 60) -> None:
         victim = self.sql("SELECT username FROM users WHERE username LIKE 'owner_%' ORDER BY id LIMIT 1")[0][0]
-        token, cookie = login_form(self.gunicorn.port)
+        token, cookie = login_form(self.port)
         body = f"username={victim}&password=wrong-password&csrf_token={token}".encode()
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"session={cookie}"}
 
         def make(n: int, i: int):
             return "POST", "/login", body, headers
 
-        result = run_load(self.gunicorn.port, make, threads=self.threads, seconds=30, max_requests=attempts)
+        result = run_load(self.port, make, threads=self.threads, seconds=30, max_requests=attempts)
         s = result.summary()
         self.section(f"Login under a burst of {attempts} wrong passwords for one account ({self.threads} threads)", [
             f"statuses {s['statuses']} (401 = refused form, 429 = rate limited), p50 {s['p50']} ms, "
@@ -587,7 +626,10 @@ class Bench:
     def run_all(self, only: set[str] | None = None) -> None:
         self.prepare()
         self.start_server()
-        plan = [("ceiling", self.bench_ceiling), ("lists", self.bench_lists), ("item", self.bench_item_page),
+        if self.proxy:
+            only = (only or {"lists", "item", "mix", "static"}) | {"static"}
+        plan = [("ceiling", self.bench_ceiling), ("static", self.bench_static), ("lists", self.bench_lists),
+                ("item", self.bench_item_page),
                 ("filters", self.bench_filters), ("claim", self.bench_claim_verify), ("race", self.bench_race),
                 ("mix", self.bench_mix), ("stats", self.bench_stats), ("export", self.bench_export),
                 ("import", self.bench_import), ("notice", self.bench_notice), ("login", self.bench_login_burst)]
@@ -601,6 +643,8 @@ class Bench:
                 except Exception as exc:  # noqa: BLE001 (one failed benchmark must not lose the others)
                     self.section(f"{name}: failed", [f"`{type(exc).__name__}: {exc}`"])
         finally:
+            if self.nginx is not None:
+                self.nginx.__exit__()
             self.gunicorn.__exit__()
         # The outbox first: run-jobs ends by delivering the outbox itself (to the log without SMTP).
         for name, step in (("outbox", self.bench_outbox), ("jobs", self.bench_jobs)):
@@ -635,7 +679,12 @@ def machine() -> list[str]:
             "in the shared tree)"]
 
 
-def write_report(benches: list[Bench], out: Path, notes: list[str]) -> None:
+def write_report(benches: list[Bench], out: Path, notes: list[str], append: bool = False) -> None:
+    if append and out.exists():
+        lines = [out.read_text(encoding="utf-8").rstrip(), ""] + notes
+        _bench_lines(benches, lines)
+        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return
     lines = ["# Benchmarks: speed and scale, measured", "",
              "Written by `bench/run.py` from one run on this machine; every figure below comes from that run. "
              "Floor = the request's own SQL replayed raw through sqlite3/psycopg (no ORM, no HTTP); ceiling = "
@@ -643,6 +692,11 @@ def write_report(benches: list[Bench], out: Path, notes: list[str]) -> None:
              "runs on the same 2 cores as the server, so every req/s figure includes the client's own CPU.", "",
              "## Machine", *machine(), ""]
     lines += notes
+    _bench_lines(benches, lines)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _bench_lines(benches: list[Bench], lines: list[str]) -> None:
     for bench in benches:
         lines += ["", f"# {bench.label}", "", "Rows: " + ", ".join(f"{k} {v:,}" for k, v in
                                                              bench.data.get("rows", {}).items()), ""]
@@ -651,7 +705,6 @@ def write_report(benches: list[Bench], out: Path, notes: list[str]) -> None:
             lines.append(f"| {what} | {goal} | {measured} | {'✅' if met else ('–' if met is None else '❌')} |")
         for title, body in bench.sections:
             lines += ["", f"## {title}", "", *body]
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def main() -> None:
@@ -664,6 +717,10 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated benchmark names")
     parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
     parser.add_argument("--note", action="append", default=[], help="a line for the report's preamble")
+    parser.add_argument("--append", action="store_true", help="add to the existing report instead of replacing it")
+    parser.add_argument("--jobs-timeout", type=float, default=150)
+    parser.add_argument("--proxy", action="store_true",
+                        help="also run the deployment shape: nginx in front (static files, ProxyFix) on each --db")
     args = parser.parse_args()
     benches = []
     notes = list(args.note)
@@ -681,12 +738,19 @@ def main() -> None:
                          f"({info['rows_per_second']:,} rows/s after the schema).")
         bench = Bench(url, args.seconds, args.mix_seconds, args.threads, instance,
                       label=f"{backend} ({args.generate or 'existing data set'})")
+        bench.jobs_timeout = args.jobs_timeout
         bench.run_all({s for s in args.only.split(",") if s} or None)
         benches.append(bench)
+        write_report(benches, Path("/tmp/ledger-bench") / (Path(args.out).stem + ".partial.md"), notes)
+        if args.proxy:
+            shaped = Bench(url, args.seconds, min(args.mix_seconds, 30), args.threads, instance,
+                           label=f"{backend} behind nginx (docs/deployment.md)", proxy=True)
+            shaped.run_all()
+            benches.append(shaped)
         (ROOT / "bench" / f"results-{backend}.json").write_text(json.dumps(
             {"sections": bench.sections, "targets": bench.targets, "rows": bench.data.get("rows")},
             ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    write_report(benches, Path(args.out), notes)
+    write_report(benches, Path(args.out), notes, append=args.append)
     log(f"wrote {args.out}")
 
 
