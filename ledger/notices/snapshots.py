@@ -131,21 +131,11 @@ def build_closure(org: Organisation, start: date, end: date, as_of: date) -> dic
             "reopened": sum(1 for r in rows if r["round"] > 1)}
 
 
-def _rate_of(satisfied: int, basic: int, unsatisfied: int) -> str | None:
-    """The satisfaction rate of SPEC §6 with the evaluation feature's weight and minimum (when installed)."""
-    try:
-        from ledger.evaluation import rates, settings
-    except ImportError:
-        return _rate(satisfied + basic, satisfied + basic + unsatisfied)
-    value = rates.rate(satisfied, basic, unsatisfied, settings.share("LEDGER_SATISFACTION_WEIGHT"),
-                       int(settings.raw("LEDGER_SATISFACTION_MIN_VALID")))
-    return None if value is None else str(value)
-
-
 def _ratings(review_ids: list[int]) -> dict[int, list[dict]]:
     """Satisfaction tallies per review, when the evaluation feature is installed (SPEC §6)."""
     try:
         from ledger.evaluation.models import Rating
+        from ledger.evaluation.services import rate_of
     except ImportError:
         return {}
     out: dict[int, list[dict]] = {}
@@ -157,7 +147,7 @@ def _ratings(review_ids: list[int]) -> dict[int, list[dict]]:
             "satisfied": satisfied, "basically_satisfied": basic, "unsatisfied": unsatisfied, "valid": valid,
             "satisfied_share": _rate(satisfied, valid), "basically_satisfied_share": _rate(basic, valid),
             "unsatisfied_share": _rate(unsatisfied, valid),
-            "satisfaction_rate": _rate_of(satisfied, basic, unsatisfied)})
+            "satisfaction_rate": None if rate_of(rating) is None else str(rate_of(rating))})
     return out
 
 

@@ -62,12 +62,21 @@ def test_review_counts_forms_and_opinions(f):
 
     answered = f.opinion(w.sec_a, w.org_a, review_id=review.id, content="已答复的意见")
     triage(w.sec_a, answered.id, "answer", "已解释")
+    from ledger.evaluation.services import record_rating
+
+    record_rating(w.sec_a, review.id, {"target_type": "org", "target_id": w.org_a.id, "satisfied": 20,
+                                       "basically_satisfied": 10, "unsatisfied": 8})
     notice = services.create_draft(w.sec_a, w.org_a.id, "review", today - timedelta(days=30), today)
     (row,) = notice.content["reviews"]
+    (rating,) = row["ratings"]
+    assert (rating["target"], rating["valid"], rating["satisfied_share"], rating["unsatisfied_share"]) == (
+        "甲支部", 38, "52.63", "21.05")
+    assert rating["satisfaction_rate"] == "78.95"  # (20 + 1 × 10) / 38 with the default weight
     assert (row["forms_issued"], row["forms_returned"], row["forms_valid"]) == (50, 40, 38)
     assert row["return_rate"] == "80.00"
     assert row["opinions"]["total"] == 4 and row["opinions"]["new"] == 3 and row["opinions"]["answered"] == 1
-    assert "发放评议表50份" in build_document(notice).plain_text()
+    text = build_document(notice).plain_text()
+    assert "发放评议表50份" in text and "甲支部\t20（52.63%）\t10（26.32%）\t8（21.05%）\t38\t78.95%" in text
 
 
 def test_overdue_is_a_supervisors_notice(f):
