@@ -10,7 +10,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import Select, and_, case, false, func, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from ledger.auth.models import User
 from ledger.auth.scope import require_org, scope_of
@@ -47,64 +48,89 @@ def _buckets(actor: User, org_id: int | None) -> tuple[Organisation | None, list
     return None, [(o, False) for o in tops]
 
 
-def _bucket_expr(rows: list[tuple[Organisation, bool]], org_id_col, path_col):
-    whens = []
-    for org, own in rows:
-        whens.append((org_id_col == org.id, org.id) if own else (path_col.like(f"{org.path}%"), org.id))
-    return case(*whens, else_=literal(None)) if whens else literal(None)
+class Selection:
+    """The organisations counted (the subtree asked for, within the actor's scope), each mapped to its
+    ranking row. The database groups by ``org_id``; rows are folded here (a few hundred groups at most)."""
+
+    def __init__(self, actor: User, org: Organisation | None, rows: list[tuple[Organisation, bool]]):
+        query = select(Organisation.id, Organisation.path)
+        if org is not None:
+            query = query.where(Organisation.path.like(f"{org.path}%"))
+        allowed = fig.scope_org_ids(actor)
+        self.bucket_of: dict[int, int] = {}
+        for org_id, path in db.session.execute(query):
+            if allowed is not None and org_id not in set(allowed):
+                continue
+            for row_org, own in rows:
+                if (own and org_id == row_org.id) or (not own and path.startswith(row_org.path)):
+                    self.bucket_of[org_id] = row_org.id
+                    break
+        # an admin looking at everything needs no condition; otherwise the ids counted
+        self.everything = org is None and allowed is None
+
+    def where(self, query: Select, org_id_col: ColumnElement) -> Select:
+        if self.everything:
+            return query
+        return query.where(org_id_col.in_(sorted(self.bucket_of)) if self.bucket_of else false())
+
+    def fold(self, result) -> dict[int, dict]:
+        """Per-organisation rows → per-ranking-row sums."""
+        groups: dict[int, dict] = {}
+        for row in result:
+            values = dict(row._mapping)
+            bucket = self.bucket_of.get(values.pop("org_id"))
+            if bucket is None:
+                continue
+            into = groups.setdefault(bucket, {})
+            for key, value in values.items():
+                into[key] = into.get(key, 0) + (value or 0)
+        return groups
 
 
-def _restrict(query, actor: User, org: Organisation | None, org_id_col, path_col):
-    query = query.where(fig.in_scope(actor, org_id_col))
-    if org is not None:
-        query = query.where(path_col.like(f"{org.path}%"))
-    return query
+def _org_key(column: ColumnElement) -> ColumnElement:
+    """``org_id + 0`` to group by: SQLite would otherwise walk an (org_id, …) index and fetch every row
+    in index order (random reads: 10 s instead of under 1 s on a million opinions)."""
+    return (column + 0).label("org_id")
 
 
-def _item_counts(actor: User, org: Organisation | None, rows, period: Period, now: fig.Clock) -> dict:
+def _item_counts(sel: Selection, period: Period, now: fig.Clock) -> dict:
     conditions = fig.conditions(period, now)
     columns = [func.sum(case((cond, 1), else_=0)).label(name) for name, cond in conditions.items()]
     columns += [func.sum(case((and_(conditions["registered"], Item.status == s), 1), else_=0)).label(f"s_{s}")
                 for s in STATUSES]
     columns.append(func.sum(case((conditions["closed"], fig.days_between(Item.closed_at, Item.created_at)),
                                  else_=0)).label("close_days"))
-    bucket = _bucket_expr(rows, Item.org_id, Organisation.path).label("bucket")
-    query = select(bucket, *columns).select_from(Item).join(Organisation, Organisation.id == Item.org_id)
-    query = _restrict(query, actor, org, Item.org_id, Organisation.path).group_by(bucket)
-    return {row.bucket: row._mapping for row in db.session.execute(query)}
+    key = _org_key(Item.org_id)
+    query = sel.where(select(key, *columns), Item.org_id).group_by(key)
+    return sel.fold(db.session.execute(query))
 
 
-def _urge_counts(actor, org, rows, period: Period) -> dict:
-    bucket = _bucket_expr(rows, Urge.org_id, Organisation.path).label("bucket")
-    query = (select(bucket, func.count(Urge.id).label("urges"),
+def _urge_counts(sel: Selection, period: Period) -> dict:
+    key = _org_key(Urge.org_id)
+    query = (select(key, func.count(Urge.id).label("urges"),
                     func.sum(case((Urge.answered_at.is_(None), 1), else_=0)).label("unanswered"))
-             .select_from(Urge).join(Organisation, Organisation.id == Urge.org_id).where(period.moment_in(Urge.at)))
-    query = _restrict(query, actor, org, Urge.org_id, Organisation.path).group_by(bucket)
-    return {row.bucket: row._mapping for row in db.session.execute(query)}
+             .where(period.moment_in(Urge.at)))
+    return sel.fold(db.session.execute(sel.where(query, Urge.org_id).group_by(key)))
 
 
-def _rating_counts(actor, org, rows, period: Period) -> dict:
-    bucket = _bucket_expr(rows, Review.org_id, Organisation.path).label("bucket")
-    query = (select(bucket, func.sum(Rating.satisfied).label("s"), func.sum(Rating.basically_satisfied).label("b"),
-                    func.sum(Rating.unsatisfied).label("u"))
-             .select_from(Rating).join(Review, Review.id == Rating.review_id)
-             .join(Organisation, Organisation.id == Review.org_id).where(period.day_in(Review.held_on)))
-    query = _restrict(query, actor, org, Review.org_id, Organisation.path).group_by(bucket)
-    return {row.bucket: row._mapping for row in db.session.execute(query)}
+def _rating_counts(sel: Selection, period: Period) -> dict:
+    key = _org_key(Review.org_id)
+    query = (select(key, func.sum(Rating.satisfied).label("s"),
+                    func.sum(Rating.basically_satisfied).label("b"), func.sum(Rating.unsatisfied).label("u"))
+             .select_from(Rating).join(Review, Review.id == Rating.review_id).where(period.day_in(Review.held_on)))
+    return sel.fold(db.session.execute(sel.where(query, Review.org_id).group_by(key)))
 
 
-def _opinion_counts(actor, org, rows, period: Period) -> dict:
-    bucket = _bucket_expr(rows, Opinion.org_id, Organisation.path).label("bucket")
-    query = (select(bucket, func.count(Opinion.id).label("received"),
+def _opinion_counts(sel: Selection, period: Period) -> dict:
+    key = _org_key(Opinion.org_id)
+    query = (select(key, func.count(Opinion.id).label("received"),
                     func.count(Opinion.feedback_at).label("answered"))
-             .select_from(Opinion).join(Organisation, Organisation.id == Opinion.org_id)
              .where(period.day_in(Opinion.received_on)))
-    query = _restrict(query, actor, org, Opinion.org_id, Organisation.path).group_by(bucket)
-    return {row.bucket: row._mapping for row in db.session.execute(query)}
+    return sel.fold(db.session.execute(sel.where(query, Opinion.org_id).group_by(key)))
 
 
 def _sum(groups: dict, key: str, buckets) -> int:
-    return int(sum((groups[b][key] or 0) for b in buckets if b in groups))
+    return int(sum((groups[b].get(key) or 0) for b in buckets if b in groups))
 
 
 def _as_number(value: Decimal | None) -> float | None:
@@ -115,7 +141,7 @@ def _figures(items: dict, urges: dict, ratings: dict, opinions: dict, buckets) -
     """The figures of one group of buckets (one ranking row, or all of them for the totals)."""
     n = {name: _sum(items, name, buckets) for name in fig.FIGURE_NAMES}
     by_status = {s: _sum(items, f"s_{s}", buckets) for s in STATUSES}
-    close_days = sum(float(items[b]["close_days"] or 0) for b in buckets if b in items)
+    close_days = sum(float(items[b].get("close_days") or 0) for b in buckets if b in items)
     s, b, u = (_sum(ratings, k, buckets) for k in ("s", "b", "u"))
     received, answered = _sum(opinions, "received", buckets), _sum(opinions, "answered", buckets)
     completion = rates.ratio(n["due_closed"], n["due"])
@@ -161,8 +187,9 @@ def stats(actor: User, org_id: int | None, period: Period) -> dict:
     """Figures for the organisation's subtree (within the actor's scope) and the period, with a ranking."""
     org, rows = _buckets(actor, org_id)
     now = fig.current(period.tz)
-    groups = [_item_counts(actor, org, rows, period, now), _urge_counts(actor, org, rows, period),
-              _rating_counts(actor, org, rows, period), _opinion_counts(actor, org, rows, period)]
+    sel = Selection(actor, org, rows)
+    groups = [_item_counts(sel, period, now), _urge_counts(sel, period), _rating_counts(sel, period),
+              _opinion_counts(sel, period)]
     all_buckets = [o.id for o, _ in rows]
     result = _figures(*groups, all_buckets)
     by_org = []
@@ -187,7 +214,8 @@ def stats(actor: User, org_id: int | None, period: Period) -> dict:
 
 def monthly(actor: User, org_id: int | None, period: Period, today: date) -> list[dict]:
     """Items opened and closed per month (local time) over the period, or the last twelve months."""
-    org, _ = _buckets(actor, org_id)
+    org, rows = _buckets(actor, org_id)
+    sel = Selection(actor, org, rows)
     last = min(period.end or today, today)
     first = period.start or (last.replace(day=1) - timedelta(days=330)).replace(day=1)
     months, cursor = [], first.replace(day=1)
@@ -199,11 +227,10 @@ def monthly(actor: User, org_id: int | None, period: Period, today: date) -> lis
     counted = {}
     for key, column, extra in (("opened", Item.created_at, None), ("closed", Item.closed_at, Item.status == "closed")):
         month = fig.local_month(column, period.tz).label("month")
-        query = (select(month, func.count(Item.id)).select_from(Item)
-                 .join(Organisation, Organisation.id == Item.org_id).where(window.moment_in(column)))
+        query = select(month, func.count(Item.id)).where(window.moment_in(column))
         if extra is not None:
             query = query.where(extra)
-        query = _restrict(query, actor, org, Item.org_id, Organisation.path).group_by(month)
+        query = sel.where(query, Item.org_id).group_by(month)
         counted[key] = dict(db.session.execute(query).all())
     out = []
     for m in months:
