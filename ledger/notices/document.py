@@ -33,6 +33,11 @@ class OfficialDocument:
     draft: bool
     status_note: str = ""
 
+    @property
+    def title_lines(self) -> list[str]:
+        """The title as the DOCX and PDF break it (二号 on the 156 mm 版心: 19.5 characters a line)."""
+        return balanced_lines(self.title, 19.5)
+
     def plain_text(self) -> str:
         """Everything the document says, line by line (used by tests and for search)."""
         lines = [self.issuer, self.number, self.title, self.addressee]

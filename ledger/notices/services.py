@@ -264,6 +264,8 @@ def publish(actor: User | None, notice_id: int) -> Notice:
     if notice is None:
         raise NotFound("公示/通报不存在")
     _manage(actor, notice)
+    if db.engine.dialect.name == "postgresql":  # two publishers at once: one waits, then sees it published
+        db.session.refresh(notice, with_for_update=True)
     _require_draft(notice, "再次发布")
     org = notice.org
     today = clock.today(org.timezone)
