@@ -69,6 +69,7 @@ def _sign_in(driver, base: str, username: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    parser.add_argument("--lang", default="zh-CN", help="the browser's language, e.g. en for the English pages")
     args = parser.parse_args()
     problem = missing_browser()
     if problem:
@@ -80,7 +81,7 @@ def main() -> int:
         app, item_id = _app(Path(tmp))
         with LiveServer(app) as server:
             for size, width in WIDTHS.items():
-                browser = Chromium("desktop")
+                browser = Chromium("desktop", lang=args.lang)
                 try:
                     driver = browser.driver
                     for role in HOMES:

@@ -342,6 +342,8 @@ EN = {
     "我负责的在办事项": "My open items",
     "没有在办事项": "No open items",
     "无预警": "No light",
+    "公示通报": "Notices",
+    "（%(n)s 条异议待处理）": " (%(n)s objections waiting)",
     "表单已过期或来源不明，请返回页面刷新后重试":
         "The form has expired or did not come from this site; reload the page and try again",
     "统计看板": "Dashboard",
