@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, or_, select, tuple_
+from sqlalchemy.orm import defaultload
 
 from ledger.auth.models import User
 from ledger.auth.scope import item_clause
@@ -95,7 +96,9 @@ def list_items(actor: User, filters: dict, limit: int, cursor: str | None, sort:
     if sort not in SORTS:
         raise Invalid({"sort": "排序方式必须是：" + "、".join(SORTS)})
     key, descending = SORTS[sort]
-    query = select(Item).where(*build_filters(actor, filters))
+    # Owners' and leaders' memberships load only if something reads them (not per list page: bench/).
+    query = select(Item).where(*build_filters(actor, filters)).options(
+        defaultload(Item.owner).lazyload(User.memberships), defaultload(Item.leader).lazyload(User.memberships))
     after = decode_cursor(cursor)
     if after:
         query = query.where(_after(key, descending, after))
