@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ledger.auth import services
@@ -26,7 +27,7 @@ def login():
         if user is not None:
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
-        form.password.errors.append("用户名或密码不正确")
+        form.password.errors.append(gettext("用户名或密码不正确"))
     # Refused: the page is shown again with what was typed (never a redirect that loses it).
     status = 401 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
@@ -38,7 +39,7 @@ def logout():
     services.revoke_sessions(current_user)  # every earlier cookie and token of this user stops working
     db.session.commit()
     logout_user()
-    flash("您已退出登录")
+    flash(gettext("您已退出登录"))
     return redirect(url_for("auth.login"))
 
 
@@ -54,7 +55,7 @@ def change_password():
                 getattr(form, field, form.current_password).errors.append(message)
         else:
             db.session.commit()
-            login_user(current_user)  # keep this browser signed in with the new session token
-            flash("密码已修改，其他设备上的登录已失效")
+            login_user(current_user._get_current_object())  # stay signed in with the new session token
+            flash(gettext("密码已修改，其他设备上的登录已失效"), "success")
             return redirect(url_for("web.home"))
     return render_template("auth/password.html", form=form), 422 if form.errors else 200

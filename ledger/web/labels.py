@@ -19,4 +19,5 @@ TITLES = [
 ]
 
 # Labels of the sign-in forms (ledger/auth/forms.py), shown through the catalogue.
-AUTH_LABELS = [_l("密码"), _l("当前密码"), _l("新密码"), _l("确认新密码"), _l("登录")]
+AUTH_LABELS = [_l("密码"), _l("当前密码"), _l("新密码"), _l("确认新密码"), _l("登录"), _l("请先登录"),
+               _l("请输入用户名"), _l("请输入密码"), _l("请输入当前密码"), _l("请输入新密码")]

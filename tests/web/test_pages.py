@@ -5,6 +5,7 @@ import pytest
 
 from ledger.core.db import db
 from ledger.outbox.models import Message
+from tests.web.conftest import token_from
 
 ROLES = ("admin", "sup_root", "sup_a", "sec_a", "sec_b", "owner_a", "owner_b")
 
@@ -90,9 +91,16 @@ def test_pages_are_chinese_by_default_and_english_on_request(browser, w):
     assert "我的待办" in en.get("/").text
 
 
-def test_login_page_in_english_for_an_english_browser(client):
-    page = client.get("/login", headers={"Accept-Language": "en"}).text
+def test_login_page_in_english_for_an_english_browser(browser):
+    b = browser()
+    b.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    assert b.get("/items").status_code == 302
+    page = b.get("/login").text
     assert "Sign in" in page and 'name="username"' in page and 'name="csrf_token"' in page
+    assert "Please sign in first" in page
+    refused = b.post("/login", {"username": "nobody", "password": "wrong-password", "csrf_token": token_from(page)})
+    assert refused.status_code == 401 and "Wrong username or password" in refused.text
+    assert 'value="nobody"' in refused.text  # what was typed is kept
 
 
 def test_csrf_missing_is_refused_everywhere(browser, w, setting):
