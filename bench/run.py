@@ -500,7 +500,7 @@ class Bench:
         """After a full run timed out: each job alone (bounded), to show where the time goes."""
         for job in ("notices", "weekly_digest", "outbox", "reminders"):
             run = timed_process(flask_cmd("ledger", "run-jobs", "--at", moment, "--job", job), self.env,
-                                timeout=min(60, self.jobs_timeout))
+                                timeout=min(40, self.jobs_timeout))
             killed = "[killed: timeout]" in run["output"]
             rows.append(f"| `--job {job}` alone | {'> ' if killed else ''}{run['seconds']} | {run['peak_mb']} | – | "
                         f"{'killed' if killed else run['rc']} | "
@@ -717,6 +717,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated benchmark names")
     parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
     parser.add_argument("--note", action="append", default=[], help="a line for the report's preamble")
+    parser.add_argument("--scale-label", default="", help="what the data set is, for the report's headings")
     parser.add_argument("--append", action="store_true", help="add to the existing report instead of replacing it")
     parser.add_argument("--jobs-timeout", type=float, default=150)
     parser.add_argument("--proxy", action="store_true",
@@ -737,17 +738,18 @@ def main() -> None:
                          f"(seed {info['seed']}) built and loaded in {info['seconds']} s "
                          f"({info['rows_per_second']:,} rows/s after the schema).")
         bench = Bench(url, args.seconds, args.mix_seconds, args.threads, instance,
-                      label=f"{backend} ({args.generate or 'existing data set'})")
+                      label=f"{backend} ({args.scale_label or args.generate or 'existing data set'})")
         bench.jobs_timeout = args.jobs_timeout
         bench.run_all({s for s in args.only.split(",") if s} or None)
         benches.append(bench)
         write_report(benches, Path("/tmp/ledger-bench") / (Path(args.out).stem + ".partial.md"), notes)
         if args.proxy:
             shaped = Bench(url, args.seconds, min(args.mix_seconds, 30), args.threads, instance,
-                           label=f"{backend} behind nginx (docs/deployment.md)", proxy=True)
+                           label=f"{backend} behind nginx (docs/deployment.md), {args.scale_label or 'same data'}",
+                           proxy=True)
             shaped.run_all()
             benches.append(shaped)
-        (ROOT / "bench" / f"results-{backend}.json").write_text(json.dumps(
+        (Path("/tmp/ledger-bench") / f"results-{backend}.json").write_text(json.dumps(
             {"sections": bench.sections, "targets": bench.targets, "rows": bench.data.get("rows")},
             ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     write_report(benches, Path(args.out), notes, append=args.append)
