@@ -143,6 +143,7 @@ def measure(op: str, db_path: Path, target: Path, ids: dict, trace: bool) -> dic
             db.session.get(User, ids["admin"])  # warm up: connection, mappers
         if trace:
             tracemalloc.start()
+        cpu_before = _cpu()
         started = time.perf_counter()
         result = None
         if op in ("import", "import-dry-run"):
@@ -167,12 +168,18 @@ def measure(op: str, db_path: Path, target: Path, ids: dict, trace: bool) -> dic
                         result = {"items": export.write_ledger_xlsx(actor, filters, out)}
             result["bytes"] = target.stat().st_size
         seconds = time.perf_counter() - started
+        cpu = _cpu() - cpu_before
         peak = tracemalloc.get_traced_memory()[1] if trace else None
         if trace:
             tracemalloc.stop()
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"op": op, "seconds": round(seconds, 2), "maxrss_mb": round(rss_kb / 1024, 1),
+    return {"op": op, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "maxrss_mb": round(rss_kb / 1024, 1),
             "tracemalloc_peak_mb": round(peak / 1024 / 1024, 1) if peak is not None else None, **(result or {})}
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run(op: str, db_path: Path, target: Path, ids: dict, trace: bool = False) -> dict:
@@ -192,6 +199,7 @@ def main() -> None:
     parser.add_argument("--target")
     parser.add_argument("--ids")
     parser.add_argument("--trace", action="store_true", help="also measure the Python heap peak (slow)")
+    parser.add_argument("--reuse", action="store_true", help="reuse the database of an earlier run")
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.measure, Path(args.db), Path(args.target), json.loads(args.ids), args.trace)))
@@ -199,12 +207,18 @@ def main() -> None:
     workdir = Path(args.dir)
     workdir.mkdir(parents=True, exist_ok=True)
     db_path = workdir / "bench.sqlite"
-    for stale in workdir.glob("bench.sqlite*"):
-        stale.unlink()
-    started = time.perf_counter()
-    ids = seed(db_path, args.items)
-    print(f"seeded {args.items} items in {time.perf_counter() - started:.1f}s "
-          f"(bulk insert {ids['seed_seconds']}s)", flush=True)
+    saved = workdir / "ids.json"
+    if args.reuse and saved.exists() and db_path.exists():
+        ids = json.loads(saved.read_text())
+        print(f"reusing {db_path}", flush=True)
+    else:
+        for stale in workdir.glob("bench.sqlite*"):
+            stale.unlink()
+        started = time.perf_counter()
+        ids = seed(db_path, args.items)
+        saved.write_text(json.dumps(ids))
+        print(f"seeded {args.items} items in {time.perf_counter() - started:.1f}s "
+              f"(bulk insert {ids['seed_seconds']}s)", flush=True)
     sheet = workdir / "opinions.xlsx"
     write_opinions(sheet, args.opinions)
     print(f"wrote {args.opinions} opinions to {sheet} ({sheet.stat().st_size // 1024} KB)", flush=True)
@@ -220,11 +234,12 @@ def main() -> None:
             if op != "baseline":
                 result["tracemalloc_peak_mb"] = run(op, db_path, target, ids, trace=True)["tracemalloc_peak_mb"]
                 print(op, "traced", result["tracemalloc_peak_mb"], "MB", flush=True)
-    print("\n| operation | rows | seconds | peak RSS (MB) | Python heap peak (MB, tracemalloc) |")
-    print("|---|---|---|---|---|")
+    print("\n| operation | rows | wall seconds | CPU seconds | peak RSS (MB) | Python heap peak (MB, tracemalloc) |")
+    print("|---|---|---|---|---|---|")
     for r in results:
         rows = r.get("created") or r.get("rows") or r.get("items") or ""
-        print(f"| {r['op']} | {rows} | {r['seconds']} | {r['maxrss_mb']} | {r['tracemalloc_peak_mb'] or ''} |")
+        print(f"| {r['op']} | {rows} | {r['seconds']} | {r['cpu_seconds']} | {r['maxrss_mb']} "
+              f"| {r['tracemalloc_peak_mb'] or ''} |")
 
 if __name__ == "__main__":
     main()
