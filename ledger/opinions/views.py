@@ -70,7 +70,7 @@ def index():
     errors = []
     try:
         page = page_by_id(query, Opinion, page_size(request.args.get("limit")), request.args.get("cursor"),
-                          descending=True)
+                          descending=request.args.get("sort") != "oldest")
     except Invalid as exc:
         page, errors = None, list(exc.fields.values())
     orgs = {o.id: o.name for o in _orgs(None)} if page else {}

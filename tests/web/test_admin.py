@@ -60,3 +60,16 @@ def test_categories(browser, w):
     db.session.expire_all()
     assert db.session.get(Category, category.id).active is False
     assert browser(w.sec_a).post("/admin/categories", {"name": "书记加的"}).status_code == 403
+
+
+def test_organisation_edit(browser, w):
+    b = browser(w.admin)
+    response = b.post(f"/admin/orgs/{w.org_b.id}", {"name": "乙支部（改）", "kind": "branch",
+                                                    "parent_id": w.org_a.id, "timezone": "Asia/Shanghai"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    org = db.session.get(Organisation, w.org_b.id)
+    assert org.name == "乙支部（改）" and org.parent_id == w.org_a.id
+    loop = b.post(f"/admin/orgs/{w.org_a.id}", {"name": "甲支部", "kind": "branch", "parent_id": w.org_b.id,
+                                                "timezone": "Asia/Shanghai"})
+    assert loop.status_code == 422 and "不能移到自己的下级组织之下" in loop.text

@@ -107,6 +107,8 @@ def test_opinion_filters(f, browser, w):
     assert "热线来的" in page and "会上说的" not in page
     assert "会上说的" in b.get("/opinions?q=会上").text
     assert "热线来的" not in b.get("/opinions?status=answered").text
+    newest, oldest = b.get("/opinions").text, b.get("/opinions?sort=oldest").text
+    assert newest.index("会上说的") < newest.index("热线来的") and oldest.index("热线来的") < oldest.index("会上说的")
 
 
 def test_reviews_create_list_detail(f, browser, w):

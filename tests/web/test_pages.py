@@ -169,3 +169,39 @@ def test_outbox_retry(browser, w):
     db.session.expire_all()
     assert db.session.get(Message, message.id).status == "pending"
     assert browser(w.sec_a).post(f"/admin/outbox/{message.id}/retry").status_code == 403
+
+
+# Every page route of the web blueprints, and the test that exercises it.
+PAGE_ROUTES = {
+    "GET /": "test_every_page_for_every_role", "GET /notifications": "test_notifications_list_and_mark_read",
+    "POST /notifications/read": "test_notifications_list_and_mark_read",
+    "GET /account": "test_every_page_for_every_role", "POST /account": "test_pages_are_chinese_by_default…",
+    "GET /items": "test_ledger_filters_sort_and_pages", "GET /items/new": "test_new_item_form",
+    "POST /items/new": "test_new_item_form", "GET /items/<int:item_id>": "test_item_page_offers_exactly…",
+    "POST /items/<int:item_id>/actions/<action>": "test_claim_progress_submit_verify_through_the_forms",
+    "POST /items/<int:item_id>/attachments": "test_claim_progress_submit_verify_through_the_forms",
+    "GET /items/<int:item_id>/attachments/<int:attachment_id>": "test_download_is_checked_by_scope",
+    "GET /opinions": "test_opinion_filters", "GET /opinions/new": "test_fast_entry…",
+    "POST /opinions/new": "test_fast_entry…", "GET /opinions/<int:opinion_id>": "test_triage…",
+    "POST /opinions/<int:opinion_id>/triage/<action>": "test_triage_answer_reject_link_accept",
+    "GET /reviews": "test_reviews_create_list_detail", "GET /reviews/new": "test_every_page_for_every_role",
+    "POST /reviews/new": "test_reviews_create_list_detail", "GET /reviews/<int:review_id>": "test_reviews…",
+    "GET /admin": "test_every_page_for_every_role", "GET /admin/orgs": "test_organisations_tree_and_settings",
+    "POST /admin/orgs": "test_organisations_tree_and_settings", "GET /admin/orgs/<int:org_id>": "test_every_page…",
+    "POST /admin/orgs/<int:org_id>": "test_organisation_edit",
+    "POST /admin/orgs/<int:org_id>/settings": "test_organisations_tree_and_settings",
+    "GET /admin/users": "test_users_and_memberships", "GET /admin/users/new": "test_every_page_for_every_role",
+    "POST /admin/users/new": "test_users_and_memberships", "GET /admin/users/<int:user_id>": "test_every_page…",
+    "POST /admin/users/<int:user_id>": "test_users_and_memberships",
+    "POST /admin/users/<int:user_id>/memberships": "test_users_and_memberships",
+    "GET /admin/categories": "test_categories", "POST /admin/categories": "test_categories",
+    "POST /admin/categories/<int:category_id>/toggle": "test_categories",
+    "GET /admin/outbox": "test_outbox_retry", "POST /admin/outbox/<int:message_id>/retry": "test_outbox_retry",
+}
+
+
+def test_every_page_route_is_tested(app):
+    served = {f"{method} {rule.rule}" for rule in app.url_map.iter_rules()
+              if rule.endpoint.split(".")[0] in ("web", "items", "opinions", "reviews", "admin")
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert served == set(PAGE_ROUTES), (sorted(served - set(PAGE_ROUTES)), sorted(set(PAGE_ROUTES) - served))
