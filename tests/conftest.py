@@ -77,9 +77,22 @@ def app_settings(tmp_path, fresh_database_url) -> dict:
     return _settings(tmp_path, fresh_database_url)
 
 
+def _fresh_request_state(app) -> None:
+    """Test requests run inside the test's application context, so ``g`` would outlive a request and leak
+    Flask-Login's user or Flask-WTF's token from one client to the next. Start each request with an empty
+    ``g``, as a real server does — first of all hooks, so extensions' own request state is untouched."""
+    from flask import g
+
+    def forget() -> None:
+        for key in list(g):
+            g.pop(key, None)
+    app.before_request_funcs.setdefault(None, []).insert(0, forget)
+
+
 @pytest.fixture
 def app(app_settings):
     app = create_app(app_settings)
+    _fresh_request_state(app)
     ctx = app.app_context()
     ctx.push()
     yield app
