@@ -461,6 +461,7 @@ class Bench:
                 rows.append(f"| {name} ({moment}) | > {self.jobs_timeout:.0f} (killed; rolled back) | "
                             f"{run['peak_mb']} | – | – | |")
                 self._jobs_one_by_one(rows, at)
+                self._jobs_with_fix(rows, at)
                 self.section("`flask ledger run-jobs --at` over the whole data set", rows)
                 self.target("run-jobs over the county", "≤ 15 s", f"> {self.jobs_timeout:.0f} s (killed)", False)
                 return
@@ -505,6 +506,25 @@ class Bench:
             rows.append(f"| `--job {job}` alone | {'> ' if killed else ''}{run['seconds']} | {run['peak_mb']} | – | "
                         f"{'killed' if killed else run['rc']} | "
                         f"{run['output'][-200:].replace(chr(10), '; ').replace('|', '/')} |")
+
+    def _jobs_with_fix(self, rows: list[str], moment: str) -> None:
+        """The whole run again with the candidate fix of bench/try_jobs_fix.py (in that process only)."""
+        for name in ("with the fix tried (bench/try_jobs_fix.py)", "… and again, same moment"):
+            run = timed_process([sys.executable, str(ROOT / "bench" / "try_jobs_fix.py"), "--db", self.url,
+                                 "--at", moment, "--instance", str(self.instance)], self.env,
+                                timeout=max(self.jobs_timeout, 120))
+            killed = "[killed: timeout]" in run["output"]
+            try:
+                answer = json.loads(run["output"].splitlines()[-1])
+                shown = f"in-process wall {answer['wall']} s, CPU {answer['cpu']} s; " + "; ".join(
+                    f"{job}: {status} " + " ".join(f"{k}={v}" for k, v in list((result or {}).items())[:4])
+                    for job, status, result in answer["runs"])
+            except (ValueError, KeyError, IndexError):
+                shown = run["output"][-300:].replace(chr(10), "; ")
+            rows.append(f"| {name} | {'> ' if killed else ''}{run['seconds']} | {run['peak_mb']} | – | "
+                        f"{'killed' if killed else run['rc']} | {shown.replace('|', '/')} |")
+            if killed or run["rc"] != 0:
+                break
 
     def bench_outbox(self) -> None:
         port = free_port()
