@@ -167,7 +167,7 @@ class Bench:
         owner = ids["bench_owner"]
         self.pending = [r[0] for r in self.sql(
             "SELECT id FROM items WHERE owner_id = :u AND status = 'pending' AND deadline IS NOT NULL "
-            "ORDER BY id", u=owner)]
+            "AND flagged = :f ORDER BY id", u=owner, f=False)]  # a flagged item is verified by a supervisor
         self.working = [r[0] for r in self.sql(
             "SELECT id FROM items WHERE owner_id = :u AND status IN ('claimed', 'in_progress') ORDER BY id",
             u=owner)]
