@@ -343,6 +343,8 @@ EN = {
     "没有在办事项": "No open items",
     "无预警": "No light",
     "公示通报": "Notices",
+    "提交前请先上传佐证材料（见": "Upload evidence first (see ",
+    "）": ")",
     "最新在前": "Newest first",
     "最早在前": "Oldest first",
     "请先登录": "Please sign in first",
