@@ -265,7 +265,8 @@ def publish(actor: User | None, notice_id: int) -> Notice:
         raise NotFound("公示/通报不存在")
     _manage(actor, notice)
     if db.engine.dialect.name == "postgresql":  # two publishers at once: one waits, then sees it published
-        db.session.refresh(notice, with_for_update=True)
+        db.session.execute(select(Notice.id).where(Notice.id == notice.id).with_for_update())
+        db.session.refresh(notice)
     _require_draft(notice, "再次发布")
     org = notice.org
     today = clock.today(org.timezone)
