@@ -207,6 +207,7 @@ def apply_action(actor: User | None, item_id: int, action: str, version: int | N
     if rule.target:
         item.status = rule.target
     refresh_light(item)
+    item.updated_at = clock.now()  # every accepted action bumps the version: of two stale writers, one wins
     event = _write_event(item, actor, action, from_status, item.status, comment,
                          _diff(before, _snapshot(item)) | effects.extra_changes(ctx))
     try:
