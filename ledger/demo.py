@@ -49,6 +49,7 @@ def load_demo() -> list[tuple[str, str, str]]:
         users[username] = create_user(None, username, DEMO_PASSWORD, name, f"{username}@example.org",
                                       memberships, is_admin=admin)
     _items(users, branch1, branch2)
+    _evaluation_and_notices(users, county, branch1)
     return [(u, DEMO_PASSWORD, role or "admin") for u, _, _, role, _ in people]
 
 
@@ -129,3 +130,17 @@ class _Bytes:
         chunk = self.data[self.pos:] if size < 0 else self.data[self.pos:self.pos + size]
         self.pos += len(chunk)
         return chunk
+
+
+def _evaluation_and_notices(users: dict, county, branch1) -> None:
+    """Reviews with ratings (the dashboard's satisfaction figures) and published notices (the public board)."""
+    from ledger.evaluation.demo import load_evaluation_demo
+    from ledger.notices import services as notices
+
+    load_evaluation_demo()
+    today = clock.today()
+    plan = [("closure", users["secretary"], branch1, today - timedelta(days=60), today, None),
+            ("progress", users["supervisor"], county, today - timedelta(days=7), today - timedelta(days=1), "各党支部")]
+    for kind, actor, org, start, end, addressee in plan:
+        notice = notices.create_draft(actor, org.id, kind, start, end, addressee=addressee)
+        notices.publish(actor, notice.id)

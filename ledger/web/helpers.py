@@ -72,6 +72,10 @@ def navigation() -> list[tuple[str, str, str]]:
         links.append(("opinions.index", url_for("opinions.index"), gettext("意见建议")))
         links.append(("reviews.index", url_for("reviews.index"), gettext("评议活动")))
         links.append(("notices.index", url_for("notices.index"), _notices_label()))
+        links.append(("stats.dashboard", url_for("stats.dashboard"), gettext("统计分析")))
+        links.append(("spreadsheets.index", url_for("spreadsheets.index"), gettext("导入导出")))
+    if scope.supervised or scope.is_admin:
+        links.append(("evaluation.warnings", url_for("evaluation.warnings"), gettext("预警")))
     if scope.is_admin:
         links.append(("admin.index", url_for("admin.index"), gettext("系统管理")))
     return links
