@@ -8,6 +8,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po, write_po
 
 EN = {
+    "预警名单": "Warnings",
     '一次测评满意率低于60%%': 'Satisfaction below 60%% in one review',
     '以下行无法处理，已跳过：': 'These rows could not be processed and were skipped:',
     '全部 %(n)s 行检查通过。': 'All %(n)s rows passed the checks.',

@@ -75,7 +75,7 @@ def navigation() -> list[tuple[str, str, str]]:
         links.append(("stats.dashboard", url_for("stats.dashboard"), gettext("统计分析")))
         links.append(("spreadsheets.index", url_for("spreadsheets.index"), gettext("导入导出")))
     if scope.supervised or scope.is_admin:
-        links.append(("evaluation.warnings", url_for("evaluation.warnings"), gettext("预警")))
+        links.append(("evaluation.warnings", url_for("evaluation.warnings"), gettext("预警名单")))
     if scope.is_admin:
         links.append(("admin.index", url_for("admin.index"), gettext("系统管理")))
     return links
