@@ -117,7 +117,6 @@ def _register_request_hooks(app: Flask) -> None:
     def _rollback_on_error(exc) -> None:
         if exc is not None:
             db.session.rollback()
-        write_intent.set(False)  # the thread's next transaction (outside a request) starts as a reader
         # The intent belongs to this request only: left set, the thread's next transaction outside a request
         # would also start with BEGIN IMMEDIATE and hold SQLite's write lock while it merely reads.
         write_intent.set(False)
