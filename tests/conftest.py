@@ -89,6 +89,19 @@ def _fresh_request_state(app) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, forget)
 
 
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(request, monkeypatch):
+    """Still argon2id, with tiny costs, so a world of a dozen users builds in milliseconds. Tests about the
+    hashing itself carry ``@pytest.mark.real_hashing``."""
+    if request.node.get_closest_marker("real_hashing"):
+        return
+    from argon2 import PasswordHasher
+
+    from ledger.auth import passwords
+
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture
 def app(app_settings):
     app = create_app(app_settings)

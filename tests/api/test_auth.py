@@ -233,6 +233,7 @@ def test_logins_are_limited_per_address_before_hashing(people, app, hash_calls, 
 
 # --- hashing and the command line ---------------------------------------------------------------
 
+@pytest.mark.real_hashing
 def test_passwords_are_argon2id_with_current_parameters(f, app, backend):
     from argon2 import PasswordHasher
 
