@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from ledger.auth.models import User
 from ledger.auth.scope import can_read_item, relations_to_item, require_org, supervisors_over
 from ledger.core import clock
+from ledger.core.counters import next_in_sequence
 from ledger.core.db import db
 from ledger.core.enums import ItemKind, OpinionStatus
 from ledger.core.errors import Invalid, NotFound, VersionConflict
@@ -44,18 +45,8 @@ def refresh_light(item: Item) -> None:
 
 
 def next_code(year: int, prefix: str = "ZG") -> str:
-    """ZG-2026-0001: the counter row is updated (and so locked) before it is read."""
-    bump = (update(CodeCounter).where(CodeCounter.prefix == prefix, CodeCounter.year == year)
-            .values(value=CodeCounter.value + 1).returning(CodeCounter.value))
-    value = db.session.execute(bump).scalar()
-    if value is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(CodeCounter(prefix=prefix, year=year, value=1))
-            value = 1
-        except Exception:  # another transaction created the row first
-            value = db.session.execute(bump).scalar()
-    return f"{prefix}-{year}-{value:04d}"
+    """ZG-2026-0001, numbered per year."""
+    return f"{prefix}-{year}-{next_in_sequence(CodeCounter, prefix=prefix, year=year):04d}"
 
 
 def _check_user(user_id: int | None, field: str) -> User | None:

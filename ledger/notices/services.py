@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import Select, event, inspect, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, event, inspect, select
 
 from ledger.auth.models import User
 from ledger.auth.scope import org_clause, require_org, scope_of
 from ledger.core import clock
+from ledger.core.counters import next_in_sequence
 from ledger.core.db import db
 from ledger.core.errors import Invalid, InvalidTransition, NotFound
 from ledger.notices import snapshots
@@ -238,18 +238,8 @@ def create_correction(actor: User, notice_id: int, fields: dict | None = None) -
 # --- publication -------------------------------------------------------------------------------------
 
 def next_number(org_id: int, year: int) -> int:
-    """The next 发文字号 of the organisation in ``year``: the counter row is updated (so locked) first."""
-    bump = (update(NoticeCounter).where(NoticeCounter.org_id == org_id, NoticeCounter.year == year)
-            .values(value=NoticeCounter.value + 1).returning(NoticeCounter.value))
-    value = db.session.execute(bump).scalar()
-    if value is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(NoticeCounter(org_id=org_id, year=year, value=1))
-            value = 1
-        except IntegrityError:  # another transaction created the row first
-            value = db.session.execute(bump).scalar()
-    return value
+    """The next 发文字号 of the organisation in ``year``."""
+    return next_in_sequence(NoticeCounter, org_id=org_id, year=year)
 
 
 def format_number(year: int, seq: int) -> str:
