@@ -8,6 +8,8 @@ from pathlib import Path
 from babel.messages.pofile import read_po, write_po
 
 EN = {
+    "公示期异议待处理": "Objections waiting during publication",
+    "去处理": "Handle them",
     "预警名单": "Warnings",
     '一次测评满意率低于60%%': 'Satisfaction below 60%% in one review',
     '以下行无法处理，已跳过：': 'These rows could not be processed and were skipped:',

@@ -42,7 +42,15 @@ def _secretary_work(user, org_ids: set[int]) -> dict:
         "opinions": list(db.session.scalars(new.order_by(Opinion.id.desc()).limit(HOME_LIMIT))),
         "opinion_count": db.session.scalar(select(func.count()).select_from(new.subquery())),
         "awaiting": list_items(user, {"status": ["awaiting_verification"]}, HOME_LIMIT, None).rows,
+        "objections": _pending_objections(user),
     }
+
+
+def _pending_objections(user) -> list:
+    """Public objections filed during a publication period, waiting to be upheld or answered."""
+    from ledger.notices.objections import pending_objections
+
+    return pending_objections(user, limit=HOME_LIMIT)
 
 
 def _supervisor_watch(user, org_ids: set[int]) -> dict:
