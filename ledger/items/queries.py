@@ -5,7 +5,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, and_, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, tuple_
 from sqlalchemy.orm import defaultload
 
 from ledger.auth.models import User
@@ -15,7 +15,7 @@ from ledger.core.db import db
 from ledger.core.enums import ItemKind, ItemStatus
 from ledger.core.errors import Invalid
 from ledger.core.pagination import Page, decode_cursor, encode_cursor
-from ledger.items.models import Event, Item
+from ledger.items.models import NO_DEADLINE, Event, Item
 from ledger.orgs.models import Organisation
 
 SORTS = {"deadline": (Item.due_key, False), "-deadline": (Item.due_key, True),
@@ -23,25 +23,49 @@ SORTS = {"deadline": (Item.due_key, False), "-deadline": (Item.due_key, True),
 LIGHTS = ("red", "yellow", "green", "none")
 
 
-def _subtree(org_id: int) -> list[int]:
-    """The subtree's ids as values, not a subquery: with them the planner knows how much of the ledger
-    the filter keeps (a root subtree: walk ix_items_due; a branch: its org index). bench/RESULTS.md"""
-    org = db.session.get(Organisation, org_id)
-    if org is None:
+# On SQLite a subtree holding at least this many items is "wide": walking ix_items_due in deadline
+# order and stopping after the page finds it sooner than reading the whole subtree by an org index
+# and sorting it (break-even about sqrt(page × ledger) at county scale; bench/RESULTS.md).
+WIDE_SUBTREE_ITEMS = 2000
+
+
+def _subtree_clause(org_id: int) -> ColumnElement | None:
+    """The condition "in the subtree of ``org_id``", written for the access path that suits its size.
+
+    The whole organisation tree: no condition (it holds every item). Otherwise the ids go as values,
+    so the planner knows how much of the ledger the list keeps. SQLite costs an ``IN`` list of many
+    ids as if each matched a few rows, picks the org index and sorts the whole subtree: for a wide
+    subtree ``org_id + 0 IN (...)``, which no index serves, makes it walk ix_items_due in order and
+    stop after the page. PostgreSQL estimates the list from its statistics and chooses well itself.
+    """
+    path = select(Organisation.path).where(Organisation.id == org_id).scalar_subquery()
+    total = select(func.count(Organisation.id)).scalar_subquery()
+    rows = db.session.execute(select(Organisation.id, total).where(Organisation.path.like(path + "%"))).all()
+    if not rows:
         raise Invalid({"org_id": "组织不存在"})
-    return list(db.session.scalars(select(Organisation.id).where(Organisation.path.like(f"{org.path}%"))))
+    ids = sorted(row[0] for row in rows)
+    if len(ids) == rows[0][1]:
+        return None
+    if db.session.get_bind().dialect.name == "sqlite":
+        sample = select(literal(1)).where(Item.org_id.in_(ids)).limit(WIDE_SUBTREE_ITEMS).subquery()
+        if db.session.scalar(select(func.count()).select_from(sample)) >= WIDE_SUBTREE_ITEMS:
+            return (Item.org_id + 0).in_(ids)
+    return Item.org_id.in_(ids)
 
 
 def _light_clause(light: str, today: date):
-    open_with_deadline = and_(Item.is_open.is_(True), Item.deadline.is_not(None))
+    # Written on due_key (= the deadline, or NO_DEADLINE without one, as the overdue filter relies on):
+    # the range lets ix_items_open_due start at today instead of skipping every overdue open item
+    # first (yellow / green: 300 ms of raw SQL on the county data set), and PostgreSQL estimates it.
+    open_with_deadline = and_(Item.is_open.is_(True), Item.due_key < NO_DEADLINE)
     if light == "red":
-        return and_(open_with_deadline, Item.deadline < today)
+        return and_(Item.is_open.is_(True), Item.due_key < today)
     if light == "yellow":
-        return and_(open_with_deadline, Item.deadline >= today, Item.yellow_from <= today)
+        return and_(open_with_deadline, Item.due_key >= today, Item.yellow_from <= today)
     if light == "green":
-        return and_(open_with_deadline, Item.deadline >= today,
+        return and_(open_with_deadline, Item.due_key >= today,
                     or_(Item.yellow_from.is_(None), Item.yellow_from > today))
-    return or_(Item.is_open.is_(False), Item.deadline.is_(None))
+    return or_(Item.is_open.is_(False), Item.due_key == NO_DEADLINE)
 
 
 def _on_local_day(condition_for: Callable[[date], ColumnElement]) -> ColumnElement:
@@ -58,7 +82,9 @@ def build_filters(actor: User, filters: dict) -> list:
     """SQL conditions for the list filters of SPEC §8 (all combined with the actor's scope)."""
     conditions = [item_clause(actor)]
     if filters.get("org_id") is not None:
-        conditions.append(Item.org_id.in_(_subtree(filters["org_id"])))
+        subtree = _subtree_clause(filters["org_id"])
+        if subtree is not None:
+            conditions.append(subtree)
     statuses = filters.get("status")
     if statuses:
         bad = [s for s in statuses if s not in ItemStatus.values()]
