@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import false, or_, select, true
+from sqlalchemy import exists, false, or_, select, true
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from ledger.auth.models import Membership, User
@@ -33,11 +34,12 @@ class Scope:
 
 
 def _subtree_ids(org_ids: set[int]) -> set[int]:
+    """Every organisation under (and including) ``org_ids``, in one statement: path starts with theirs."""
     if not org_ids:
         return set()
-    paths = db.session.scalars(select(Organisation.path).where(Organisation.id.in_(org_ids))).all()
-    clauses = [Organisation.path.like(f"{p}%") for p in paths]
-    return set(db.session.scalars(select(Organisation.id).where(or_(*clauses))).all())
+    top = aliased(Organisation)
+    return set(db.session.scalars(select(Organisation.id).join(top, Organisation.path.startswith(top.path))
+                                  .where(top.id.in_(sorted(org_ids)))).all())
 
 
 def scope_of(user: User | None) -> Scope:
@@ -47,8 +49,9 @@ def scope_of(user: User | None) -> Scope:
     cached = user.__dict__.get("_ledger_scope")
     if cached is not None:
         return cached
-    rows = db.session.execute(
-        select(Membership.org_id, Membership.role).where(Membership.user_id == user.id)).all()
+    # The memberships come with the user (lazy="selectin", or joined by the session and token loaders):
+    # reading them here costs no second query. They change only through ``user.memberships`` (auth.services).
+    rows = [(m.org_id, m.role) for m in user.memberships]
     scope = Scope(user_id=user.id, is_admin=bool(user.is_admin))
     for org_id, role in rows:
         scope.member_orgs.add(org_id)
@@ -135,6 +138,13 @@ def supervisors_over(org: Organisation) -> list[User]:
         select(User).join(Membership).where(
             Membership.role == Role.supervisor.value,
             Membership.org_id.in_(org.ancestor_ids()), User.active.is_(True)).distinct()))
+
+
+def has_supervisor_over(org: Organisation) -> bool:
+    """Whether an active supervisor sits on the organisation or an ancestor (no user rows loaded)."""
+    return bool(db.session.scalar(select(exists().where(
+        Membership.role == Role.supervisor.value, Membership.org_id.in_(org.ancestor_ids()),
+        Membership.user_id == User.id, User.active.is_(True)))))
 
 
 def secretaries_of(org_id: int) -> list[User]:

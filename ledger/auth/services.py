@@ -4,7 +4,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import joinedload, lazyload
 
 from ledger.auth.models import ApiToken, Membership, User
 from ledger.auth.passwords import hash_password, needs_rehash, verify_password
@@ -121,7 +122,9 @@ def load_session_user(session_id: str) -> User | None:
     user_id, _, token = (session_id or "").partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.get(User, int(user_id))
+    # One statement for the user and the memberships its scope is made of (not a second selectin).
+    user = db.session.scalars(select(User).where(User.id == int(user_id))
+                              .options(joinedload(User.memberships))).unique().first()
     if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
         return None
     return user
@@ -141,7 +144,9 @@ def issue_token(user: User, name: str = "") -> str:
 
 def user_for_token(raw: str) -> User:
     """The user behind a bearer token; any problem is Unauthorized (never a fallback to the cookie)."""
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(raw or "")))
+    # The token, its user and the user's memberships (the scope) in one statement.
+    token = db.session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash_token(raw or ""))
+                               .options(joinedload(ApiToken.user).joinedload(User.memberships))).unique().first()
     if token is None:
         raise Unauthorized("令牌无效")
     user = token.user
@@ -174,5 +179,28 @@ def users_query(actor: User) -> Select:
     return query.where((User.id == actor.id) | User.id.in_(visible))
 
 
+def visible_user(actor: User, user_id: int) -> User | None:
+    """The user if the actor may list them (``users_query``), else None; their memberships are not loaded."""
+    return db.session.scalars(users_query(actor).where(User.id == user_id)
+                              .options(lazyload(User.memberships))).first()
+
+
+def find_user(actor: User, text: str, field: str = "user") -> User:
+    """The user ``text`` names among those the actor may list: a username (any case), else a display name
+    that only one of them has. Unknown, out of scope or ambiguous: Invalid on ``field``, in one statement."""
+    text = (text or "").strip()
+    matches = db.session.scalars(
+        users_query(actor).where(or_(func.lower(User.username) == text.lower(), User.display_name == text))
+        .options(lazyload(User.memberships)).order_by(User.username).limit(6)).all()
+    exact = [u for u in matches if u.username.lower() == text.lower()]
+    if exact:
+        return exact[0]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise Invalid({field: "找不到该用户，或不在您的权限范围内"})
+    raise Invalid({field: "有多位同名用户，请输入用户名：" + "、".join(u.username for u in matches[:5])})
+
+
 __all__ = ["create_user", "update_user", "authenticate", "revoke_sessions", "change_password",
-           "load_session_user", "issue_token", "user_for_token", "get_user", "users_query"]
+           "load_session_user", "issue_token", "user_for_token", "get_user", "users_query", "visible_user", "find_user"]

@@ -29,7 +29,9 @@ class FilterForm(FlaskForm):
 
     org_id = SelectField(_l("组织（含下级）"), choices=[], validate_choice=False)
     status = SelectMultipleField(_l("状态"), choices=[], validate_choice=False)
-    owner_id = SelectField(_l("责任人"), choices=[], validate_choice=False)
+    # A username or name, resolved within the viewer's scope (a county has 10,000 users: no <select> of
+    # them all); ``owner_id`` in the address (dashboard links) still filters and fills this in.
+    owner = StringField(_l("责任人"), validators=[Optional(), Length(max=100)])
     light = SelectField(_l("预警灯"), choices=[("", _l("全部")), ("red", _l("红灯")), ("yellow", _l("黄灯")),
                                                ("green", _l("绿灯")), ("none", _l("无"))], validate_choice=False)
     overdue = SelectField(_l("超期"), choices=TRI_STATE, validate_choice=False)

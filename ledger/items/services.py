@@ -3,13 +3,15 @@ version, asks the lifecycle table, runs the effect, writes the Event and queues 
 caller's transaction."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import defaultload, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ledger.auth.models import User
-from ledger.auth.scope import can_read_item, relations_to_item, require_org, supervisors_over
+from ledger.auth.scope import can_read_item, has_supervisor_over, relations_to_item, require_org
 from ledger.core import clock
 from ledger.core.counters import next_in_sequence
 from ledger.core.db import db
@@ -131,9 +133,15 @@ def _accept_opinion(opinion: Opinion, item: Item) -> None:
                          f"您提出的意见已列入整改事项 {item.code}“{item.title}”，我们将及时告知整改进展。")
 
 
-def get_item(actor: User, item_id: int, for_update: bool = False) -> Item:
-    """The item if the actor may read it; another organisation's item is simply not found."""
-    query = select(Item).where(Item.id == item_id)
+def get_item(actor: User, item_id: int, for_update: bool = False, with_opinions: bool = False) -> Item:
+    """The item if the actor may read it; another organisation's item is simply not found.
+
+    Its organisation, owner and leader come joined; their memberships only if something reads them.
+    ``with_opinions`` joins the opinions too (the item page), instead of a second statement."""
+    query = select(Item).where(Item.id == item_id).options(
+        defaultload(Item.owner).lazyload(User.memberships), defaultload(Item.leader).lazyload(User.memberships))
+    if with_opinions:
+        query = query.options(joinedload(Item.opinions))
     if for_update and db.engine.dialect.name == "postgresql":
         query = query.with_for_update(of=Item)
     item = db.session.scalars(query).unique().first()
@@ -142,22 +150,55 @@ def get_item(actor: User, item_id: int, for_update: bool = False) -> Item:
     return item
 
 
-def context_for(actor: User | None, item: Item, data: dict | None = None) -> lifecycle.Context:
-    """Everything the lifecycle guards need to know, looked up once."""
+class _Facts(dict):
+    """The guards' facts, each looked up only when a guard first asks: most actions and most pages need
+    none of them (a query each before: bench/RESULTS.md, item page)."""
+
+    def __init__(self, lookups: dict[str, Callable[[], object]]) -> None:
+        super().__init__()
+        self._lookups = lookups
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(key) or key in self._lookups
+
+    def __getitem__(self, key: str):
+        if not super().__contains__(key) and key in self._lookups:
+            self[key] = self._lookups.pop(key)()
+        return super().__getitem__(key)
+
+    def get(self, key: str, default=None):
+        return self[key] if key in self else default
+
+
+def context_for(actor: User | None, item: Item, data: dict | None = None,
+                extensions: list[Extension] | None = None, attachments: list[Attachment] | None = None
+                ) -> lifecycle.Context:
+    """Everything the lifecycle guards need to know, looked up once and only if asked; a page that has
+    already loaded the item's ``extensions`` and ``attachments`` passes them instead of new queries."""
     org = item.org or db.session.get(Organisation, item.org_id)
-    pending = db.session.scalars(select(Extension).where(
-        Extension.item_id == item.id, Extension.status == "pending")).first()
-    has_evidence = db.session.scalar(select(Attachment.id).where(
-        Attachment.item_id == item.id, Attachment.round == item.round).limit(1)) is not None
-    facts = {"pending_extension": pending, "has_evidence": has_evidence,
-             "evidence_required": org_setting(org, "evidence_required"),
-             "org_has_supervisor": bool(supervisors_over(org))}
+
+    def pending_extension() -> Extension | None:
+        if extensions is not None:
+            return next((x for x in extensions if x.status == "pending"), None)
+        return db.session.scalars(select(Extension).where(
+            Extension.item_id == item.id, Extension.status == "pending")).first()
+
+    def has_evidence() -> bool:
+        if attachments is not None:
+            return any(a.round == item.round for a in attachments)
+        return db.session.scalar(select(Attachment.id).where(
+            Attachment.item_id == item.id, Attachment.round == item.round).limit(1)) is not None
+
+    facts = _Facts({"pending_extension": pending_extension, "has_evidence": has_evidence,
+                    "evidence_required": lambda: org_setting(org, "evidence_required"),
+                    "org_has_supervisor": lambda: has_supervisor_over(org)})
     return lifecycle.Context(item=item, actor=actor, relations=relations_to_item(actor, item),
                              data=data or {}, today=clock.today(org.timezone), facts=facts)
 
 
-def allowed_actions(actor: User | None, item: Item) -> list[str]:
-    return lifecycle.allowed_actions(context_for(actor, item))
+def allowed_actions(actor: User | None, item: Item, extensions: list[Extension] | None = None,
+                    attachments: list[Attachment] | None = None) -> list[str]:
+    return lifecycle.allowed_actions(context_for(actor, item, extensions=extensions, attachments=attachments))
 
 
 def _snapshot(item: Item) -> dict:

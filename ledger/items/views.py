@@ -5,16 +5,17 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import defaultload
 
 from ledger.auth.models import User
 from ledger.auth.scope import scope_of
-from ledger.auth.services import users_query
+from ledger.auth.services import find_user, users_query, visible_user
 from ledger.core.db import db
 from ledger.core.enums import ItemStatus
 from ledger.core.errors import Forbidden, Invalid, InvalidTransition, LedgerError, TooLarge, VersionConflict
 from ledger.items import attachments, queries, services
 from ledger.items.forms import ACTION_FORMS, FilterForm, ItemForm, UploadForm
-from ledger.items.models import Event, Extension
+from ledger.items.models import Attachment, Event, Extension
 from ledger.opinions.services import get_opinion
 from ledger.orgs.models import Organisation
 from ledger.orgs.services import category_names, list_orgs_query
@@ -26,13 +27,19 @@ SORT_LABELS = {"deadline": "完成时限 ↑", "-deadline": "完成时限 ↓", 
 
 
 def _user_choices(blank: str | None = None) -> list[tuple]:
-    users = db.session.scalars(users_query(current_user).where(User.active.is_(True)).order_by(User.display_name))
-    options = [(u.id, f"{u.name}（{u.username}）") for u in users]
+    """Active users the viewer may list, as (id, label): plain columns, no User objects or memberships."""
+    rows = db.session.execute(users_query(current_user).where(User.active.is_(True))
+                              .with_only_columns(User.id, User.display_name, User.username)
+                              .order_by(User.display_name))
+    options = [(user_id, f"{name or username}（{username}）") for user_id, name, username in rows]
     return ([("", blank)] if blank is not None else []) + options
 
 
 def _org_choices(orgs) -> list[tuple[int, str]]:
-    return [(o.id, o.name) for o in sorted(orgs, key=lambda o: o.path)]
+    """Organisations in tree order, each indented under its parent (a county has 300 of them)."""
+    rows = sorted(orgs, key=lambda o: o.path)
+    top = min((o.path.count("/") for o in rows), default=0)
+    return [(o.id, "\u3000" * (o.path.count("/") - top) + o.name) for o in rows]
 
 
 def _filters(form: FilterForm) -> dict:
@@ -43,7 +50,7 @@ def _filters(form: FilterForm) -> dict:
         return {"1": True, "0": False}.get(value or "")
 
     return {"org_id": as_int(form.org_id.data), "status": [s for s in request.args.getlist("status") if s],
-            "owner_id": as_int(form.owner_id.data), "light": form.light.data or None,
+            "owner_id": _owner_id(form), "light": form.light.data or None,
             "overdue": as_bool(form.overdue.data), "flagged": as_bool(form.flagged.data),
             "kind": form.kind.data or None, "category": form.category.data or None, "q": form.q.data or None,
             # a dashboard number's drill-down (ledger.stats.figures): the same item set the figure counts
@@ -51,12 +58,27 @@ def _filters(form: FilterForm) -> dict:
                if request.args.get(k)}}
 
 
+def _owner_id(form: FilterForm) -> int | None:
+    """The owner filter: a typed username or name (resolved within the viewer's scope, else a field error),
+    or ``owner_id`` from a link, shown in the field by username when the viewer may see that user."""
+    if (form.owner.data or "").strip():
+        return find_user(current_user, form.owner.data, "owner").id
+    raw = request.args.get("owner_id", "")
+    if not raw.isdigit():
+        return None
+    owner = visible_user(current_user, int(raw))
+    if owner is not None:
+        form.owner.data = owner.username
+    return int(raw)
+
+
 @bp.route("")
 @login_required
 def index():
     form = FilterForm(request.args)
-    form.org_id.choices = [("", gettext("全部"))] + _org_choices(db.session.scalars(list_orgs_query(current_user)))
-    form.owner_id.choices = _user_choices(gettext("全部"))
+    orgs = db.session.execute(list_orgs_query(current_user)
+                              .with_only_columns(Organisation.id, Organisation.name, Organisation.path))
+    form.org_id.choices = [("", gettext("全部"))] + _org_choices(orgs)
     form.kind.choices = [("", gettext("全部"))] + choices("kind")
     form.category.choices = [("", gettext("全部"))] + [(c, gettext(c)) for c in category_names()]
     sort = request.args.get("sort", "deadline")
@@ -84,7 +106,7 @@ def new():
     orgs = db.session.scalars(select(Organisation).where(Organisation.id.in_(sorted(scope.secretary_orgs))))
     form.org_id.choices = _org_choices(orgs)
     form.owner_id.choices = _user_choices()
-    form.leader_id.choices = _user_choices(gettext("（不指定）"))
+    form.leader_id.choices = [("", gettext("（不指定）"))] + form.owner_id.choices
     form.category.choices = [("", gettext("（不分类）"))] + [(c, gettext(c)) for c in category_names()]
     if request.method == "GET" and request.args.getlist("opinion_ids"):
         form.opinion_ids.data = [int(i) for i in request.args.getlist("opinion_ids") if i.isdigit()]
@@ -131,14 +153,19 @@ def _prepare(form, action: str, item) -> None:
 
 
 def _render_detail(item, failed: tuple[str, object] | None = None, alert: str | None = None, status: int = 200):
-    allowed = services.allowed_actions(current_user, item)
+    """The item page. ``item`` came from ``services.get_item`` (scope checked); its extensions and evidence
+    are read once here and handed to the lifecycle guards rather than looked up again (bench: statements)."""
+    extensions = list(db.session.scalars(select(Extension).where(Extension.item_id == item.id)
+                                         .order_by(Extension.id)))
+    evidence = list(db.session.scalars(select(Attachment).where(Attachment.item_id == item.id)
+                                       .order_by(Attachment.id)))
+    allowed = services.allowed_actions(current_user, item, extensions=extensions, attachments=evidence)
     forms = _action_forms(item, allowed)
     if failed is not None and failed[0] in forms:
         forms[failed[0]] = failed[1]
-    events = list(db.session.scalars(queries.events_query(item.id).order_by(Event.id)))
-    extensions = list(db.session.scalars(select(Extension).where(Extension.item_id == item.id)
-                                         .order_by(Extension.id)))
-    evidence = attachments.list_attachments(current_user, item.id)
+    # the actors' names only: their memberships are not needed
+    events = list(db.session.scalars(queries.events_query(item.id).order_by(Event.id)
+                                     .options(defaultload(Event.actor).lazyload(User.memberships))))
     upload = (failed[1] if failed and failed[0] == "attach" else UploadForm()) if "attach" in allowed else None
     return render_template("items/detail.html", item=item, forms=forms, allowed=allowed, events=events,
                            extensions=extensions, attachments=evidence, upload=upload, alert=alert,
@@ -148,7 +175,7 @@ def _render_detail(item, failed: tuple[str, object] | None = None, alert: str | 
 @bp.route("/<int:item_id>")
 @login_required
 def detail(item_id: int):
-    return _render_detail(services.get_item(current_user, item_id))
+    return _render_detail(services.get_item(current_user, item_id, with_opinions=True))
 
 
 @bp.route("/<int:item_id>/actions/<action>", methods=["POST"])
