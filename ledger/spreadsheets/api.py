@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from flask import Response, jsonify, request, stream_with_context
+from flask import Response, jsonify, request
 
 from ledger.api.blueprint import bp
 from ledger.api.common import actor, query_int
@@ -66,7 +66,11 @@ def _disposition(name: str) -> str:
 
 
 def download(fileobj, name: str, mimetype: str) -> Response:
-    """Send a finished temporary file in chunks; it is closed (and so deleted) once sent."""
+    """Send a finished temporary file in chunks; it is closed (and so deleted) once sent.
+
+    Exports (CSV too) are written whole before the first byte goes out: a failure is then an error
+    answer, not a 200 cut short, and the sending needs neither the request's database session (it has
+    ended by then) nor its user object. The length is announced, so a client can tell a complete file."""
     size = fileobj.seek(0, 2)
     fileobj.seek(0)
 
@@ -79,13 +83,6 @@ def download(fileobj, name: str, mimetype: str) -> Response:
     response = Response(chunks(), mimetype=mimetype, direct_passthrough=True)
     response.headers["Content-Disposition"] = _disposition(name)
     response.headers["Content-Length"] = str(size)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def stream_csv(lines, name: str) -> Response:
-    response = Response(stream_with_context(line.encode("utf-8") for line in lines), mimetype=export.CSV_TYPE)
-    response.headers["Content-Disposition"] = _disposition(name)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -129,11 +126,9 @@ def import_ledger_api():
 def export_items():
     """The ledger (台账) as .xlsx in the customary layout, or CSV: the same items as GET /items."""
     fmt, filters, sort = export_format(), item_filters(), request.args.get("sort", "created")
-    name = f"整改台账-{clock.today().isoformat()}.{fmt}"
-    if fmt == "csv":
-        return stream_csv(export.iter_ledger_csv(actor(), filters, sort), name)
-    return download(export.to_tempfile(lambda out: export.write_ledger_xlsx(actor(), filters, out, sort)), name,
-                    export.XLSX_TYPE)
+    name, user = f"整改台账-{clock.today().isoformat()}.{fmt}", actor()
+    return download(export.to_tempfile(lambda out: export.write_ledger(user, filters, out, fmt, sort)), name,
+                    export.MIMETYPES[fmt])
 
 
 @api_route(bp, "/opinions/export", "GET", binary=True, query={
@@ -144,8 +139,6 @@ def export_opinions():
     fmt = export_format()
     filters = {"org_id": query_int("org_id"), "review_id": query_int("review_id"),
                "status": request.args.get("status") or None}
-    name = f"意见建议三到记录-{clock.today().isoformat()}.{fmt}"
-    if fmt == "csv":
-        return stream_csv(export.iter_opinions_csv(actor(), filters), name)
-    return download(export.to_tempfile(lambda out: export.write_opinions_xlsx(actor(), filters, out)), name,
-                    export.XLSX_TYPE)
+    name, user = f"意见建议三到记录-{clock.today().isoformat()}.{fmt}", actor()
+    return download(export.to_tempfile(lambda out: export.write_opinions(user, filters, out, fmt)), name,
+                    export.MIMETYPES[fmt])

@@ -84,12 +84,8 @@ def export_ledger_command(file: Path, org_id: int | None, fmt: str | None, statu
     try:
         with unit_of_work(write=False):
             actor = _user(username) or export.system_reader()
-            if fmt == "csv":
-                with file.open("w", encoding="utf-8", newline="") as out:
-                    count = sum(out.write(line) > 0 for line in export.iter_ledger_csv(actor, filters)) - 1
-            else:
-                with file.open("wb") as out:
-                    count = export.write_ledger_xlsx(actor, filters, out)
+            with file.open("wb") as out:
+                count = export.write_ledger(actor, filters, out, fmt)
     except LedgerError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"exported {count} items to {file}")
@@ -107,12 +103,8 @@ def export_opinions_command(file: Path, org_id: int | None, username: str | None
     try:
         with unit_of_work(write=False):
             actor = _user(username) or export.system_reader()
-            if file.suffix.lower() == ".csv":
-                with file.open("w", encoding="utf-8", newline="") as out:
-                    count = sum(out.write(line) > 0 for line in export.iter_opinions_csv(actor, filters)) - 1
-            else:
-                with file.open("wb") as out:
-                    count = export.write_opinions_xlsx(actor, filters, out)
+            with file.open("wb") as out:
+                count = export.write_opinions(actor, filters, out, "csv" if file.suffix.lower() == ".csv" else "xlsx")
     except LedgerError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"exported {count} opinions to {file}")

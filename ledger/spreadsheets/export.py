@@ -6,31 +6,35 @@ goes through ``values.escape``: nothing we write starts a formula.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import tempfile
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import IO
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import aliased
 
 from ledger.auth.models import User
 from ledger.core import clock
 from ledger.core.db import db
 from ledger.core.enums import CancelReason, Channel, ItemKind, ItemStatus, OpinionKind, OpinionStatus
 from ledger.core.errors import Invalid
+from ledger.items import lights
 from ledger.items.models import Event, Item
-from ledger.items.queries import list_items
+from ledger.items.queries import SORTS, build_filters
 from ledger.opinions.models import Opinion
 from ledger.opinions.services import opinions_query
 from ledger.orgs.models import Organisation
 from ledger.reviews.models import Review
 from ledger.spreadsheets.values import escape
 
-PAGE = 500
+PAGE = 500  # opinions per query
+BATCH = 1000  # ledger items per query
 LEDGER_COLUMNS = [  # (header, width); 事项编号 is what a re-import matches rows by
     ("序号", 6), ("事项编号", 14), ("问题来源", 36), ("问题描述", 36), ("整改措施", 36), ("责任领导", 10),
     ("责任部门", 14), ("责任人", 10), ("整改时限", 12), ("整改进展", 30), ("进度（%）", 8), ("完成情况", 30),
@@ -39,8 +43,13 @@ OPINION_COLUMNS = [
     ("序号", 6), ("意见编号", 9), ("收到日期", 12), ("渠道", 10), ("类型", 6), ("类别", 10), ("意见内容", 40),
     ("提出人", 10), ("联系方式", 16), ("是否匿名", 6), ("所属组织", 14), ("评议活动", 20), ("梳理结果", 10),
     ("去向", 30), ("事项状态", 10), ("答复内容", 36), ("反馈时间", 17)]
+# Titles by value, looked up once per cell rather than through the enum each time.
+CHANNELS = {c.value: c.title for c in Channel}
+ITEM_KINDS = {k.value: k.title for k in ItemKind}
+ITEM_STATUSES = {s.value: s.title for s in ItemStatus}
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
+MIMETYPES = {"xlsx": XLSX_TYPE, "csv": CSV_TYPE}
 
 
 def system_reader() -> User:
@@ -56,17 +65,63 @@ def _local(moment: datetime | None, tz: str) -> datetime | None:
 
 # --- the ledger ---------------------------------------------------------------------------------
 
-def iter_items(actor: User, filters: dict, sort: str = "created") -> Iterator[tuple[Item, str | None]]:
-    """Every item the actor may see under ``filters``, with its latest progress note, page by page."""
-    cursor = None
+_LEADER, _OWNER = aliased(User), aliased(User)
+# Only the columns a row shows, as plain tuples: no ORM objects (and their eager loads) per item.
+_LEDGER_SELECT = (
+    select(Item.id, Item.code, Item.title, Item.description, Item.measures, Item.kind, Item.flagged, Item.deadline,
+           Item.original_deadline, Item.round, Item.cancel_reason, Item.closed_at, Item.status, Item.is_open,
+           Item.progress_percent, Item.completion_note, Item.due_key, Organisation.name.label("org_name"),
+           Organisation.timezone, _LEADER.display_name.label("leader_display"), _LEADER.username.label("leader_login"),
+           _OWNER.display_name.label("owner_display"), _OWNER.username.label("owner_login"))
+    .outerjoin(Organisation, Organisation.id == Item.org_id)
+    .outerjoin(_LEADER, _LEADER.id == Item.leader_id)
+    .outerjoin(_OWNER, _OWNER.id == Item.owner_id))
+
+
+def iter_ledger_rows(actor: User, filters: dict, sort: str = "created") -> Iterator[list]:
+    """The ledger's rows (without 序号) for every item the actor may see under ``filters``, in ``sort`` order.
+
+    The items are those of the ledger list (same filters, same scope); they are read in keyset batches, each
+    with one query for its linked opinions and one for its latest progress notes, so the number of
+    statements is about 3 per ``BATCH`` items and memory does not grow with the number of items."""
+    if sort not in SORTS:
+        raise Invalid({"sort": "排序方式必须是：" + "、".join(SORTS)})
+    key, descending = SORTS[sort]
+    order = [Item.id.desc() if descending else Item.id] if key is Item.id else (
+        [key.desc(), Item.id.desc()] if descending else [key, Item.id])
+    query = _LEDGER_SELECT.where(*build_filters(actor, filters)).order_by(*order).limit(BATCH)
+    days: dict[str, date] = {}  # each organisation's time zone → its today, read once per export
+    after = None
     while True:
-        page = list_items(actor, filters, PAGE, cursor, sort)
-        notes = _latest_notes([item.id for item in page.rows])
-        for item in page.rows:
-            yield item, notes.get(item.id)
-        if not page.next_cursor:
+        batch = db.session.execute(query.where(after) if after is not None else query).all()
+        if not batch:
             return
-        cursor = page.next_cursor
+        ids = [row.id for row in batch]
+        sources, notes = _linked_opinions(ids), _latest_notes(ids)
+        for row in batch:
+            tz = row.timezone or "Asia/Shanghai"
+            if tz not in days:
+                days[tz] = clock.today(tz)
+            yield _ledger_values(row, sources.get(row.id, ""), notes.get(row.id), tz, days[tz])
+        if len(batch) < BATCH:
+            return
+        last = batch[-1]
+        if key is Item.id:
+            after = Item.id < last.id if descending else Item.id > last.id
+        else:
+            pair, bound = tuple_(key, Item.id), tuple_(last.due_key, last.id)
+            after = pair < bound if descending else pair > bound
+
+
+def _linked_opinions(item_ids: list[int]) -> dict[int, str]:
+    """问题来源: each item's opinions, numbered, one per line, with their channel."""
+    lines: dict[int, list[str]] = {}
+    rows = db.session.execute(select(Opinion.item_id, Opinion.channel, Opinion.content)
+                              .where(Opinion.item_id.in_(item_ids)).order_by(Opinion.item_id, Opinion.id))
+    for item_id, channel, content in rows:
+        found = lines.setdefault(item_id, [])
+        found.append(f"{len(found) + 1}. [{CHANNELS[channel]}] {content}")
+    return {item_id: "\n".join(found) for item_id, found in lines.items()}
 
 
 def _latest_notes(item_ids: list[int]) -> dict[int, str]:
@@ -77,25 +132,29 @@ def _latest_notes(item_ids: list[int]) -> dict[int, str]:
     return dict(db.session.execute(select(Event.item_id, Event.comment).where(Event.id.in_(latest))).all())
 
 
-def ledger_row(number: int, item: Item, note: str | None) -> list:
-    tz = item.org.timezone if item.org else "Asia/Shanghai"
-    sources = "\n".join(f"{i}. [{Channel(o.channel).title}] {o.content}" for i, o in enumerate(item.opinions, 1))
-    description = item.title + (f"\n{item.description}" if item.description else "")
-    remarks = [ItemKind(item.kind).title]
-    if item.flagged:
+def _ledger_values(row, sources: str, note: str | None, tz: str, today: date) -> list:
+    description = row.title + (f"\n{row.description}" if row.description else "")
+    remarks = [ITEM_KINDS[row.kind]]
+    if row.flagged:
         remarks.append("挂牌督办")
-    if item.deadline and item.original_deadline and item.deadline != item.original_deadline:
-        remarks.append(f"原时限 {item.original_deadline.isoformat()}")
-    if item.round > 1:
-        remarks.append(f"第 {item.round} 轮整改（回炉）")
-    if item.cancel_reason:
-        remarks.append(f"撤销原因：{CancelReason(item.cancel_reason).title}")
-    deadline = item.deadline or (ItemKind.long_term.title if item.kind == ItemKind.long_term.value else None)
-    closed = _local(item.closed_at, tz)
-    return [number, item.code, sources, description, item.measures, item.leader.name if item.leader else "",
-            item.org.name if item.org else "", item.owner.name if item.owner else "", deadline, note or "",
-            item.progress_percent, item.completion_note or "", closed.date() if closed else None,
-            ItemStatus(item.status).title, item.overdue_days or None, "；".join(remarks)]
+    if row.deadline and row.original_deadline and row.deadline != row.original_deadline:
+        remarks.append(f"原时限 {row.original_deadline.isoformat()}")
+    if row.round > 1:
+        remarks.append(f"第 {row.round} 轮整改（回炉）")
+    if row.cancel_reason:
+        remarks.append(f"撤销原因：{CancelReason(row.cancel_reason).title}")
+    deadline = row.deadline or (ITEM_KINDS[row.kind] if row.kind == ItemKind.long_term.value else None)
+    closed = _local(row.closed_at, tz)
+    overdue = lights.overdue_days(row.is_open, row.deadline, today)
+    leader, owner = row.leader_display or row.leader_login or "", row.owner_display or row.owner_login or ""
+    return [row.code, sources, description, row.measures, leader, row.org_name or "", owner, deadline, note or "",
+            row.progress_percent, row.completion_note or "", closed.date() if closed else None,
+            ITEM_STATUSES[row.status], overdue or None, "；".join(remarks)]
+
+
+def numbered(rows: Iterable[list]) -> Iterator[list]:
+    """序号 in front of each row."""
+    return ([number, *row] for number, row in enumerate(rows, 1))
 
 
 def ledger_title(actor: User, filters: dict) -> str:
@@ -106,14 +165,20 @@ def ledger_title(actor: User, filters: dict) -> str:
 
 def write_ledger_xlsx(actor: User, filters: dict, out: IO[bytes], sort: str = "created") -> int:
     """Write the ledger workbook to ``out``; answers the number of items."""
-    rows = (ledger_row(n, item, note) for n, (item, note) in enumerate(iter_items(actor, filters, sort), 1))
+    rows = numbered(iter_ledger_rows(actor, filters, sort))
     return _write_xlsx(out, "整改台账", ledger_title(actor, filters), LEDGER_COLUMNS, rows,
                        wrap=(2, 3, 4, 9, 11, 15), overdue_rule=True)
 
 
 def iter_ledger_csv(actor: User, filters: dict, sort: str = "created") -> Iterator[str]:
-    rows = (ledger_row(n, item, note) for n, (item, note) in enumerate(iter_items(actor, filters, sort), 1))
-    return _iter_csv(LEDGER_COLUMNS, rows)
+    return _iter_csv(LEDGER_COLUMNS, numbered(iter_ledger_rows(actor, filters, sort)))
+
+
+def write_ledger(actor: User, filters: dict, out: IO[bytes], fmt: str, sort: str = "created") -> int:
+    """The ledger as ``fmt`` ("xlsx" or "csv") into ``out``; answers the number of items."""
+    if fmt == "csv":
+        return write_csv(out, iter_ledger_csv(actor, filters, sort))
+    return write_ledger_xlsx(actor, filters, out, sort)
 
 
 # --- the opinions' 三到 record -------------------------------------------------------------------
@@ -176,58 +241,77 @@ def iter_opinions_csv(actor: User, filters: dict) -> Iterator[str]:
     return _iter_csv(OPINION_COLUMNS, rows)
 
 
+def write_opinions(actor: User, filters: dict, out: IO[bytes], fmt: str) -> int:
+    """The 三到 record as ``fmt`` ("xlsx" or "csv") into ``out``; answers the number of opinions."""
+    if fmt == "csv":
+        return write_csv(out, iter_opinions_csv(actor, filters))
+    return write_opinions_xlsx(actor, filters, out)
+
+
 # --- writers ------------------------------------------------------------------------------------
 
 def _write_xlsx(out: IO[bytes], sheet_title: str, title: str, columns: list[tuple[str, int]],
                 rows: Iterable[list], wrap: tuple[int, ...] = (), overdue_rule: bool = False) -> int:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.formatting.rule import FormulaRule
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.utils import get_column_letter
+    import xlsxwriter
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(sheet_title)
-    last_col = get_column_letter(len(columns))
-    for index, (_, width) in enumerate(columns, 1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A3"
-    thin = Side(style="thin", color="999999")
-    head = WriteOnlyCell(sheet, value=escape(title))
-    head.font, head.alignment = Font(size=16, bold=True), Alignment(horizontal="center", vertical="center")
-    sheet.row_dimensions[1].height = 30
-    sheet.append([head])
-    sheet.merged_cells.add(f"A1:{last_col}1")
-    header_cells = []
-    for name, _ in columns:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font, cell.border = Font(bold=True), Border(left=thin, right=thin, top=thin, bottom=thin)
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.fill = PatternFill("solid", fgColor="DDDDDD")
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    wrapped = Alignment(wrap_text=True, vertical="top")
-    wrap_at = set(wrap)
+    # constant_memory: each row is flushed to a temporary file once the next one starts and text is written
+    # inline (no shared-string table), so memory stays flat however many rows; XlsxWriter also costs about
+    # half the CPU per cell of openpyxl's write-only mode (bench/RESULTS.md). Text is never taken for a
+    # formula or a link: every cell is written by its type. The row file lives in a directory of this
+    # export's own, so it goes even when the export fails half way.
+    with tempfile.TemporaryDirectory(prefix="ledger-xlsx-") as tmpdir:
+        workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False,
+                                             "strings_to_urls": False, "tmpdir": tmpdir})
+        try:
+            count = _fill_sheet(workbook, sheet_title, title, columns, rows, wrap, overdue_rule)
+        except Exception:
+            with contextlib.suppress(Exception):
+                workbook.close()  # closes its row file; what it writes to ``out`` is thrown away with ``out``
+            raise
+        workbook.close()
+    return count
+
+
+def _fill_sheet(workbook, sheet_title: str, title: str, columns: list[tuple[str, int]], rows: Iterable[list],
+                wrap: tuple[int, ...], overdue_rule: bool) -> int:
+    sheet = workbook.add_worksheet(sheet_title)
+    last = len(columns) - 1
+    for index, (_, width) in enumerate(columns):
+        sheet.set_column(index, index, width)
+    sheet.freeze_panes(2, 0)
+    sheet.set_row(0, 30)
+    sheet.merge_range(0, 0, 0, last, escape(title), workbook.add_format(
+        {"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"}))
+    head = workbook.add_format({"bold": True, "border": 1, "border_color": "#999999", "align": "center",
+                                "valign": "vcenter", "text_wrap": True, "pattern": 1, "bg_color": "#DDDDDD"})
+    for index, (name, _) in enumerate(columns):
+        sheet.write_string(1, index, name, head)
+    formats = [workbook.add_format({"text_wrap": True, "valign": "top"}) if index in wrap else None
+               for index in range(len(columns))]
+    day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    moment = workbook.add_format({"num_format": "yyyy-mm-dd h:mm:ss"})
     count = 0
-    for row in rows:
-        cells = []
+    for count, row in enumerate(rows, 1):
+        line = count + 1
         for index, value in enumerate(row):
-            value = escape(value)
-            if index in wrap_at and value:
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.alignment = wrapped
-                cells.append(cell)
+            if isinstance(value, str):
+                if value:
+                    sheet.write_string(line, index, escape(value), formats[index])
+            elif value is None:
+                continue
+            elif isinstance(value, datetime):
+                sheet.write_datetime(line, index, value, moment)
+            elif isinstance(value, date):
+                sheet.write_datetime(line, index, value, day)
             else:
-                cells.append(value)
-        sheet.append(cells)
-        count += 1
+                sheet.write_number(line, index, value)
     if overdue_rule and count:
         # Red when the deadline (column I) has passed and the item is still open (column N, 状态).
         closed, cancelled = ItemStatus.closed.title, ItemStatus.cancelled.title
-        sheet.conditional_formatting.add(f"A3:{last_col}{count + 2}", FormulaRule(
-            formula=[f'AND(ISNUMBER($I3),$I3<TODAY(),$N3<>"{closed}",$N3<>"{cancelled}")'],
-            fill=PatternFill("solid", bgColor="F8CBAD"), font=Font(color="9C0006")))
-    workbook.save(out)
+        sheet.conditional_format(2, 0, count + 1, last, {
+            "type": "formula",
+            "criteria": f'=AND(ISNUMBER($I3),$I3<TODAY(),$N3<>"{closed}",$N3<>"{cancelled}")',
+            "format": workbook.add_format({"bg_color": "#F8CBAD", "font_color": "#9C0006"})})
     return count
 
 
@@ -244,6 +328,15 @@ def _iter_csv(columns: list[tuple[str, int]], rows: Iterable[list]) -> Iterator[
                                                 v.isoformat() if hasattr(v, "isoformat") else escape(v))
                          for v in row])
         yield buffer.getvalue()
+
+
+def write_csv(out: IO[bytes], lines: Iterable[str]) -> int:
+    """Write CSV lines (the header first) to ``out`` as UTF-8; answers the number of rows after the header."""
+    written = 0
+    for line in lines:
+        out.write(line.encode("utf-8"))
+        written += 1
+    return written - 1
 
 
 def to_tempfile(write) -> IO[bytes]:

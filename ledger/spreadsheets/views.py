@@ -70,10 +70,8 @@ def export_items():
     fmt = downloads.export_format()
     filters, sort, user = _filters(), request.args.get("sort", "created"), current_user._get_current_object()
     name = f"整改台账.{fmt}"
-    if fmt == "csv":
-        return downloads.stream_csv(export.iter_ledger_csv(user, filters, sort), name)
-    return downloads.download(export.to_tempfile(lambda out: export.write_ledger_xlsx(user, filters, out, sort)),
-                              name, export.XLSX_TYPE)
+    return downloads.download(export.to_tempfile(lambda out: export.write_ledger(user, filters, out, fmt, sort)),
+                              name, export.MIMETYPES[fmt])
 
 
 @bp.route("/opinions/export")
@@ -84,10 +82,8 @@ def export_opinions():
     fmt, user = downloads.export_format(), current_user._get_current_object()
     filters = {"org_id": query_int("org_id"), "status": request.args.get("status") or None}
     name = f"意见建议三到记录.{fmt}"
-    if fmt == "csv":
-        return downloads.stream_csv(export.iter_opinions_csv(user, filters), name)
-    return downloads.download(export.to_tempfile(lambda out: export.write_opinions_xlsx(user, filters, out)),
-                              name, export.XLSX_TYPE)
+    return downloads.download(export.to_tempfile(lambda out: export.write_opinions(user, filters, out, fmt)),
+                              name, export.MIMETYPES[fmt])
 
 
 # --- opinion import: upload → (map headers) → dry run → confirm ----------------------------------
