@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, and_, case, func, or_, select
 
 from ledger.auth.models import User
 from ledger.core import clock
@@ -53,7 +53,7 @@ def _names(user_ids: set[int]) -> dict[int, str]:
     return {uid: clean_text(display or username) for uid, display, username in rows}
 
 
-def _item_row(item: Item, orgs: dict[int, str], names: dict[int, str], as_of: date) -> dict:
+def _item_row(item: Item | Row, orgs: dict[int, str], names: dict[int, str], as_of: date) -> dict:
     overdue = (as_of - item.deadline).days if item.is_open and item.deadline and as_of > item.deadline else 0
     return {"id": item.id, "code": item.code, "title": clean_text(item.title), "org_name": orgs.get(item.org_id, ""),
             "category": clean_text(item.category or ""), "kind": ItemKind(item.kind).title,
@@ -65,35 +65,53 @@ def _item_row(item: Item, orgs: dict[int, str], names: dict[int, str], as_of: da
             "measures": clean_text(item.measures)}
 
 
-def _items_of(org_ids: list[int]) -> list[Item]:
-    return list(db.session.scalars(select(Item).where(Item.org_id.in_(org_ids)).order_by(Item.id)).unique())
+# The columns a notice's item row shows (``_item_row``): rows, not ``Item`` entities, so a wide subtree
+# never loads each item's organisation, people and opinions.
+ROW_COLUMNS = (Item.id, Item.code, Item.title, Item.org_id, Item.category, Item.kind, Item.owner_id, Item.leader_id,
+               Item.deadline, Item.original_deadline, Item.status, Item.is_open, Item.flagged,
+               Item.progress_percent, Item.round, Item.measures)
+
+
+def _progress_counts(org_ids: list[int], as_of: date, low: datetime, high: datetime) -> list[tuple]:
+    """(org_id, status, items, first item id, due, overdue, closed in period, new in period) per organisation
+    and status, counted by the database instead of item by item."""
+    def count(*condition) -> object:
+        return func.sum(case((and_(*condition), 1), else_=0))
+
+    closed = Item.status == ItemStatus.closed.value
+    dated = Item.deadline.is_not(None)
+    return list(db.session.execute(select(
+        Item.org_id, Item.status, func.count(), func.min(Item.id),
+        count(or_(closed, and_(dated, Item.deadline <= as_of))),
+        count(Item.is_open.is_(True), dated, Item.deadline < as_of),
+        count(closed, Item.closed_at >= low, Item.closed_at < high),
+        count(Item.created_at >= low, Item.created_at < high),
+    ).where(Item.org_id.in_(org_ids)).group_by(Item.org_id, Item.status)))
 
 
 def build_progress(org: Organisation, start: date, end: date, as_of: date) -> dict:
     """整改进展通报: counts by status per organisation (ranked), the overdue list, this period's movement."""
     orgs = _subtree(org)
     org_names = {o.id: clean_text(o.name) for o in orgs}
-    items = _items_of(list(org_names))
-    names = _names({i.owner_id for i in items if i.owner_id} | {i.leader_id for i in items if i.leader_id})
     low, high = _bounds(start, end, org.timezone)
-    rows: dict[int, dict] = {}
-    for item in items:
-        row = rows.setdefault(item.org_id, {"org_id": item.org_id, "org_name": org_names[item.org_id],
-                                            **{s: 0 for s in STATUSES}, "total": 0, "overdue": 0, "due": 0,
-                                            "closed_in_period": 0, "new_in_period": 0})
-        row[item.status] += 1
-        if item.status == ItemStatus.cancelled.value:
+    groups = _progress_counts(list(org_names), as_of, low, high)
+    first_item = {}
+    for org_id, _, _, first, *_ in groups:
+        first_item[org_id] = min(first, first_item.get(org_id, first))
+    # one row per organisation with items, in the order of its first item (ties in the ranking keep it)
+    rows: dict[int, dict] = {org_id: {"org_id": org_id, "org_name": org_names[org_id], **{s: 0 for s in STATUSES},
+                                      "total": 0, "overdue": 0, "due": 0, "closed_in_period": 0, "new_in_period": 0}
+                             for org_id in sorted(first_item, key=first_item.get)}
+    for org_id, status, n, _, due, overdue, closed_in_period, new_in_period in groups:
+        row = rows[org_id]
+        row[status] += n
+        if status == ItemStatus.cancelled.value:
             continue  # never counted as rectified, nor in the totals
-        row["total"] += 1
-        closed = item.status == ItemStatus.closed.value
-        if closed or (item.deadline is not None and item.deadline <= as_of):
-            row["due"] += 1
-        if item.is_open and item.deadline is not None and as_of > item.deadline:
-            row["overdue"] += 1
-        if closed and low <= clock.as_utc(item.closed_at) < high:
-            row["closed_in_period"] += 1
-        if low <= clock.as_utc(item.created_at) < high:
-            row["new_in_period"] += 1
+        row["total"] += n
+        row["due"] += due
+        row["overdue"] += overdue
+        row["closed_in_period"] += closed_in_period
+        row["new_in_period"] += new_in_period
     ranked = sorted(rows.values(), key=lambda r: (-(float(_rate(r["closed"], r["due"]) or -1)), r["overdue"],
                                                   -r["total"], r["org_name"]))
     previous = None
@@ -105,8 +123,10 @@ def build_progress(org: Organisation, start: date, end: date, as_of: date) -> di
     totals = {s: sum(r[s] for r in ranked) for s in [*STATUSES, "total", "overdue", "due", "closed_in_period",
                                                      "new_in_period"]}
     totals["completion_rate"] = _rate(totals["closed"], totals["due"])
-    overdue = [_item_row(i, org_names, names, as_of) for i in items
-               if i.is_open and i.deadline is not None and as_of > i.deadline]
+    late = list(db.session.execute(select(*ROW_COLUMNS).where(
+        Item.org_id.in_(list(org_names)), Item.is_open.is_(True), Item.deadline < as_of)))
+    names = _names({i.owner_id for i in late if i.owner_id} | {i.leader_id for i in late if i.leader_id})
+    overdue = [_item_row(i, org_names, names, as_of) for i in late]
     overdue.sort(key=lambda r: (-r["overdue_days"], r["code"]))
     return {"totals": totals, "by_org": ranked, "overdue": overdue}
 

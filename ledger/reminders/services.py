@@ -13,24 +13,26 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ledger.auth.models import Membership, User
 from ledger.auth.scope import secretaries_of, supervisors_over
 from ledger.core import clock
 from ledger.core.db import db
-from ledger.core.enums import ItemKind, Role
+from ledger.core.enums import ItemKind, ItemStatus, Role
 from ledger.items.models import Event, Item
 from ledger.orgs.models import Organisation
-from ledger.outbox.services import notify_user
+from ledger.outbox.services import notify_user, notify_users
 from ledger.reminders import rules as R
 from ledger.reminders.compose import Entry, digest_message, reminder_message
 from ledger.reminders.models import Reminder
+from ledger.reminders.rows import ItemRow, all_orgs, attach_owners, item_rows_query, open_item_rows
 from ledger.reminders.settings import RulesCache
 
 log = logging.getLogger(__name__)
 CHUNK = 500
+BATCH = 1000  # rows per executemany / people per flush of their messages
 
 
 def _local(moment: datetime, tz: str) -> datetime:
@@ -41,7 +43,7 @@ def _stamp(moment: datetime | None) -> str:
     return clock.as_utc(moment).strftime("%Y%m%dT%H%M%SZ") if moment else "-"
 
 
-def _facts(item: Item, tz: str, last_progress: dict[int, datetime]) -> R.ItemFacts:
+def _facts(item: ItemRow, tz: str, last_progress: dict[int, datetime]) -> R.ItemFacts:
     zone = ZoneInfo(tz)
     assigned = clock.as_utc(item.assigned_at or item.created_at)
     submitted = clock.as_utc(item.submitted_at)
@@ -70,7 +72,7 @@ class Audience:
             self._supervisors[org.id] = supervisors_over(org)
         return self._supervisors[org.id]
 
-    def users(self, roles: list[str], item: Item, kind: str) -> list[User]:
+    def users(self, roles: list[str], item: ItemRow, kind: str) -> list[User]:
         found: dict[int, User] = {}
         for role in roles:
             if role == "owner":
@@ -124,67 +126,106 @@ def _wanted(user: User, kind: str, digest_open: set[int]) -> bool:
     return True
 
 
-def record_keys(rows: list[dict]) -> set[tuple[str, int, int, str]]:
-    """Insert reminder rows; the database skips keys already present. Returns the keys this call inserted.
+def _insert_keys(rows: list[dict]) -> dict[tuple[str, int, int, str], int]:
+    """Insert reminder rows; the database skips keys already present. Returns key → id of the rows inserted.
 
-    Rows are inserted in key order so two concurrent runs wait on each other instead of deadlocking.
+    Rows are inserted in key order so two concurrent runs wait on each other instead of deadlocking. One
+    statement, run as executemany (SQLAlchemy batches it into multi-row INSERT … RETURNING), compiled once.
     """
     if not rows:
-        return set()
+        return {}
     rows = sorted(rows, key=lambda r: (r["kind"], r["item_key"], r["user_id"], r["period"]))
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    inserted: set[tuple[str, int, int, str]] = set()
-    for start in range(0, len(rows), CHUNK):
-        statement = (dialect.insert(Reminder).values(rows[start:start + CHUNK])
-                     .on_conflict_do_nothing(index_elements=["kind", "item_key", "user_id", "period"])
-                     .returning(Reminder.kind, Reminder.item_key, Reminder.user_id, Reminder.period))
-        inserted.update(tuple(row) for row in db.session.execute(statement))
+    table = Reminder.__table__
+    statement = (dialect.insert(table).on_conflict_do_nothing(index_elements=["kind", "item_key", "user_id", "period"])
+                 .returning(table.c.id, table.c.kind, table.c.item_key, table.c.user_id, table.c.period))
+    connection = db.session.connection()
+    inserted: dict[tuple[str, int, int, str], int] = {}
+    for start in range(0, len(rows), BATCH):
+        inserted.update((tuple(key), id_) for id_, *key in connection.execute(statement, rows[start:start + BATCH]))
     return inserted
 
 
-def _deliver(per_user: dict[int, list[tuple[tuple, Entry]]], users: dict[int, User]) -> int:
-    """One message (and notification) per person listing all of their newly recorded reminders."""
-    messages = 0
-    for user_id, pairs in per_user.items():
-        user = users[user_id]
-        subject, body, kind, item_id = reminder_message(user, [entry for _, entry in pairs])
-        message = notify_user(user, kind, subject, body, item_id)
-        messages += 1
-        if message is not None:
-            for kind_, item_key, uid, period in (key for key, _ in pairs):
-                db.session.execute(update(Reminder).where(
-                    Reminder.kind == kind_, Reminder.item_key == item_key, Reminder.user_id == uid,
-                    Reminder.period == period).values(message_id=message.id))
-    return messages
+def record_keys(rows: list[dict]) -> set[tuple[str, int, int, str]]:
+    """Insert reminder rows; the database skips keys already present. Returns the keys this call inserted."""
+    return set(_insert_keys(rows))
+
+
+def _link(links: list[tuple[int, int]]) -> None:
+    """Point reminders at their messages: (reminder id, message id) pairs in one executemany UPDATE."""
+    if links:
+        table = Reminder.__table__
+        db.session.connection().execute(
+            update(table).where(table.c.id == bindparam("rid")).values(message_id=bindparam("mid")),
+            [{"rid": rid, "mid": mid} for rid, mid in links])
+
+
+def _deliver(per_user: dict[int, list[tuple[tuple, Entry]]], users: dict[int, User], ids: dict[tuple, int]) -> int:
+    """One message (and notification) per person listing all of their newly recorded reminders.
+
+    Written BATCH people at a time (one flush for their messages), so memory holds one batch of bodies.
+    """
+    people = list(per_user.items())
+    for start in range(0, len(people), BATCH):
+        batch = people[start:start + BATCH]
+        notes = [(users[user_id], *reminder_message(users[user_id], [entry for _, entry in pairs]))
+                 for user_id, pairs in batch]
+        messages = notify_users([(user, kind, subject, body, item_id) for user, subject, body, kind, item_id in notes])
+        _link([(ids[key], message.id) for (_, pairs), message in zip(batch, messages, strict=True)
+               if message is not None for key, _ in pairs])
+    return len(people)
+
+
+def _owing_rows(orgs: dict[int, Organisation], rules: dict[int, R.Rules]) -> list[ItemRow]:
+    """Open items that may owe a reminder today, in id order: a superset the rules then decide on.
+
+    Due soon or overdue needs a deadline at most the longest due-soon window after the latest local
+    today; unclaimed, unverified and progress requests have their own statuses or kind.
+    """
+    today = max((clock.today(org.timezone) for org in orgs.values()), default=clock.today())
+    window = max((max(r.due_soon_days, default=0) for r in rules.values()), default=0)
+    query = item_rows_query().where(or_(
+        Item.deadline <= today + timedelta(days=window),
+        Item.status.in_([ItemStatus.pending.value, ItemStatus.awaiting_verification.value]),
+        Item.kind == ItemKind.long_term.value)).order_by(Item.id)
+    return list(open_item_rows(query, orgs))
 
 
 def run_reminders() -> dict[str, int]:
     """Decide every item reminder owed at ``clock.now()``; write them in the current transaction."""
     moment = clock.now()
-    rules_cache, audience = RulesCache(), Audience()
-    items = list(db.session.scalars(select(Item).where(Item.is_open.is_(True)).order_by(Item.id)).unique())
-    long_term = [i.id for i in items if i.kind == ItemKind.long_term.value]
-    last_progress = _last_progress(long_term)
+    audience, orgs = Audience(), all_orgs()
+    rules_cache = RulesCache()
+    rules = {org_id: rules_cache.for_org(org) for org_id, org in orgs.items()}
+    rows = _owing_rows(orgs, rules)
+    last_progress = _last_progress([r.id for r in rows if r.kind == ItemKind.long_term.value])
+    owed: list[tuple[ItemRow, list[R.Due]]] = []
+    for item in rows:
+        dues = R.reminders_due(_facts(item, item.org.timezone, last_progress), rules[item.org_id], item.today)
+        if dues:
+            owed.append((item, dues))
+    attach_owners([item for item, _ in owed])
     candidates: list[tuple[tuple, Entry, User]] = []
-    for item in items:
-        org = item.org
-        rules = rules_cache.for_org(org)
-        for due in R.reminders_due(_facts(item, org.timezone, last_progress), rules, clock.today(org.timezone)):
-            for user in audience.users(rules.recipients.get(due.kind, []), item, due.kind):
+    for item, dues in owed:
+        recipients = rules[item.org_id].recipients
+        for due in dues:
+            for user in audience.users(recipients.get(due.kind, []), item, due.kind):
                 key = (due.kind, item.id, user.id, due.period)
                 candidates.append((key, Entry(due.kind, item, due.days, bool(due.extra.get("flagged"))), user))
     users = {user.id: user for _, _, user in candidates}
     digest_open = _digest_gate(users, moment)
     wanted = [(key, entry) for key, entry, user in candidates if _wanted(user, key[0], digest_open)]
-    inserted = record_keys([{"kind": k[0], "item_key": k[1], "item_id": k[1], "user_id": k[2], "period": k[3],
-                             "created_at": moment, "decided_for": moment} for k, _ in wanted])
+    ids = _insert_keys([{"kind": k[0], "item_key": k[1], "item_id": k[1], "user_id": k[2], "period": k[3],
+                         "created_at": moment, "decided_for": moment} for k, _ in wanted])
+    inserted = set(ids)
     per_user: dict[int, list] = defaultdict(list)
     for key, entry in wanted:
         if key in inserted:
             per_user[key[2]].append((key, entry))
             inserted.discard(key)  # the same key twice in one run (cannot happen, but never send it twice)
-    messages = _deliver(per_user, users)
-    counts = {"items": len(items), "owed": len(candidates), "reminders": sum(len(p) for p in per_user.values()),
+    messages = _deliver(per_user, users, ids)
+    open_items = db.session.scalar(select(func.count()).select_from(Item).where(Item.is_open.is_(True)))
+    counts = {"items": open_items, "owed": len(candidates), "reminders": sum(len(p) for p in per_user.values()),
               "messages": messages}
     for kind in R.KINDS:
         counts[kind] = sum(1 for pairs in per_user.values() for key, _ in pairs if key[0] == kind)
@@ -209,30 +250,31 @@ def run_weekly_digest() -> dict[str, int]:
     week = R.digest_week_start(local.date(), local.hour, int(config.get("LEDGER_DIGEST_WEEKDAY", 0)),
                                int(config.get("LEDGER_DIGEST_HOUR", 8)))
     counts = {"supervisors": 0, "digests": 0, "items": 0}
-    candidates = list(db.session.scalars(select(Item).where(
-        Item.is_open.is_(True), (Item.flagged.is_(True)) | (Item.deadline < local.date() + timedelta(days=1)))
-        .order_by(Item.due_key, Item.id)).unique())
-    candidates = [item for item in candidates if item.flagged or item.overdue]
-    for user_id, orgs in sorted(_supervisor_scopes().items()):
+    orgs = all_orgs()
+    query = item_rows_query().where((Item.flagged.is_(True)) | (Item.deadline < local.date() + timedelta(days=1)))
+    candidates = [item for item in open_item_rows(query.order_by(Item.due_key, Item.id), orgs)
+                  if item.flagged or item.overdue]
+    attach_owners(candidates)
+    for user_id, scope in sorted(_supervisor_scopes().items()):
         user = db.session.get(User, user_id)
         if user is None or not user.active or user.reminders_opt_out:
             continue
         counts["supervisors"] += 1
-        paths = [org.path for org in orgs]
-        items = [item for item in candidates if any(item.org.path.startswith(p) for p in paths)]
+        paths = [org.path for org in scope]
+        inside = {org.id for org in orgs.values() if any(org.path.startswith(p) for p in paths)}
+        items = [item for item in candidates if item.org_id in inside]
         key = ("weekly_digest", 0, user.id, week.isoformat())
         row = {"kind": key[0], "item_key": 0, "item_id": None, "user_id": user.id, "period": key[3],
                "created_at": moment, "decided_for": moment}
-        if not record_keys([row]):
+        ids = _insert_keys([row])
+        if not ids:
             continue  # this week's digest was already decided
         if not items:
             continue  # decided: nothing to report this week, and an empty digest is never sent
         subject, body = digest_message(user, week, items)
         message = notify_user(user, "weekly_digest", subject, body)
         if message is not None:
-            db.session.execute(update(Reminder).where(Reminder.kind == key[0], Reminder.item_key == 0,
-                                                      Reminder.user_id == user.id, Reminder.period == key[3])
-                               .values(message_id=message.id))
+            _link([(reminder_id, message.id) for reminder_id in ids.values()])
         counts["digests"] += 1
         counts["items"] += len(items)
     return counts

@@ -1,0 +1,86 @@
+"""The few columns of an item the reminder jobs read, as plain rows.
+
+Loading ``Item`` entities would also load each one's organisation, owner and leader (joined) and every
+opinion (selectin): at county scale that is 100,000 items and a million opinions held in one session.
+A job reads the columns below instead; the organisation and the owner are shared objects looked up once.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Select, select
+
+from ledger.auth.models import User
+from ledger.core import clock
+from ledger.core.db import db
+from ledger.items import lights
+from ledger.items.models import Item
+from ledger.orgs.models import Organisation
+
+COLUMNS = (Item.id, Item.code, Item.title, Item.org_id, Item.owner_id, Item.status, Item.kind, Item.deadline,
+           Item.flagged, Item.assigned_at, Item.created_at, Item.submitted_at)
+CHUNK = 500
+
+
+@dataclass(slots=True)
+class ItemRow:
+    """An open item as the reminder messages show it (the attributes of ``Item`` that compose.py reads)."""
+
+    id: int
+    code: str
+    title: str
+    org_id: int
+    owner_id: int | None
+    status: str
+    kind: str
+    deadline: date | None
+    flagged: bool
+    assigned_at: datetime | None
+    created_at: datetime
+    submitted_at: datetime | None
+    org: Organisation | None = None
+    owner: User | None = None
+    today: date | None = None  # in the organisation's time zone (the clock is frozen for a job run)
+
+    @property
+    def overdue_days(self) -> int:
+        return lights.overdue_days(True, self.deadline, self.today)
+
+    @property
+    def overdue(self) -> bool:
+        return self.overdue_days > 0
+
+
+def open_item_rows(query: Select, orgs: dict[int, Organisation]) -> Iterator[ItemRow]:
+    """Rows of ``query`` (a select of COLUMNS over open items), streamed, each with its organisation."""
+    today = {tz: clock.today(tz) for tz in {org.timezone for org in orgs.values()}}
+    for values in db.session.execute(query.execution_options(yield_per=2000)):
+        row = ItemRow(*values)
+        row.org = orgs[row.org_id]
+        row.today = today[row.org.timezone]
+        yield row
+
+
+def item_rows_query() -> Select:
+    return select(*COLUMNS).where(Item.is_open.is_(True))
+
+
+def all_orgs() -> dict[int, Organisation]:
+    return {org.id: org for org in db.session.scalars(select(Organisation))}
+
+
+def users_by_id(user_ids: Iterable[int]) -> dict[int, User]:
+    """Users in chunks of ids (one query per CHUNK, not one per user)."""
+    ids = sorted(set(user_ids))
+    found: dict[int, User] = {}
+    for start in range(0, len(ids), CHUNK):
+        found.update((u.id, u) for u in db.session.scalars(select(User).where(User.id.in_(ids[start:start + CHUNK]))))
+    return found
+
+
+def attach_owners(rows: list[ItemRow]) -> None:
+    owners = users_by_id(r.owner_id for r in rows if r.owner_id is not None)
+    for row in rows:
+        row.owner = owners.get(row.owner_id) if row.owner_id is not None else None
