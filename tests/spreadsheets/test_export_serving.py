@@ -66,14 +66,14 @@ def test_an_export_failing_half_way_is_an_error_not_a_short_file(f, app, client,
     token = issue_token(w.sec_a, "test")
     db.session.commit()
     monkeypatch.setattr(export, "BATCH", 2)
-    real, calls = export._latest_notes, []
+    real, calls = export._linked_opinions, []
 
     def second_batch_breaks(ids):
         calls.append(ids)
         if len(calls) > 1:
             raise RuntimeError("the database went away")
         return real(ids)
-    monkeypatch.setattr(export, "_latest_notes", second_batch_breaks)
+    monkeypatch.setattr(export, "_linked_opinions", second_batch_breaks)
     app.config["PROPAGATE_EXCEPTIONS"] = False  # answer as production does: a 500
     for fmt in ("csv", "xlsx"):
         calls.clear()
