@@ -66,8 +66,10 @@ def draft_due_notices(moment: datetime) -> int:
     """Draft (and, where chosen, publish) every scheduled notice due at ``moment``; returns how many."""
     from sqlalchemy.exc import IntegrityError
 
+    from ledger.notices.snapshots import shared_progress_facts
+
     created = 0
-    with clock.frozen_at(moment):
+    with clock.frozen_at(moment), shared_progress_facts():
         for org in list(db.session.scalars(select(Organisation).order_by(Organisation.id))):
             settings = services.settings_for(org.id)
             today = clock.today(org.timezone)

@@ -5,7 +5,9 @@ Only what the public may see goes in: submitters appear masked, anonymous ones a
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextvars
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -72,21 +74,56 @@ ROW_COLUMNS = (Item.id, Item.code, Item.title, Item.org_id, Item.category, Item.
                Item.progress_percent, Item.round, Item.measures)
 
 
-def _progress_counts(org_ids: list[int], as_of: date, low: datetime, high: datetime) -> list[tuple]:
+def _progress_counts(org_ids: list[int] | None, as_of: date, low: datetime, high: datetime) -> list[tuple]:
     """(org_id, status, items, first item id, due, overdue, closed in period, new in period) per organisation
-    and status, counted by the database instead of item by item."""
+    and status (of every organisation when ``org_ids`` is None), counted by the database, not item by item."""
     def count(*condition) -> object:
         return func.sum(case((and_(*condition), 1), else_=0))
 
     closed = Item.status == ItemStatus.closed.value
     dated = Item.deadline.is_not(None)
-    return list(db.session.execute(select(
+    query = select(
         Item.org_id, Item.status, func.count(), func.min(Item.id),
         count(or_(closed, and_(dated, Item.deadline <= as_of))),
         count(Item.is_open.is_(True), dated, Item.deadline < as_of),
         count(closed, Item.closed_at >= low, Item.closed_at < high),
         count(Item.created_at >= low, Item.created_at < high),
-    ).where(Item.org_id.in_(org_ids)).group_by(Item.org_id, Item.status)))
+    ).group_by(Item.org_id, Item.status)
+    return list(db.session.execute(query if org_ids is None else query.where(Item.org_id.in_(org_ids))))
+
+
+def _progress_facts(org_names: dict[int, str] | None, as_of: date, low: datetime,
+                    high: datetime) -> tuple[dict[int, list[tuple]], dict[int, list[dict]]]:
+    """Per organisation (those of ``org_names``, or all when None): its count groups and its overdue item rows."""
+    everyone = org_names is None
+    if everyone:
+        org_names = {o.id: clean_text(o.name) for o in db.session.scalars(select(Organisation))}
+    in_scope = [] if everyone else [Item.org_id.in_(list(org_names))]
+    groups: dict[int, list[tuple]] = {}
+    for row in _progress_counts(None if everyone else list(org_names), as_of, low, high):
+        groups.setdefault(row[0], []).append(tuple(row))
+    late = list(db.session.execute(select(*ROW_COLUMNS).where(
+        *in_scope, Item.is_open.is_(True), Item.deadline < as_of)))
+    names = _names({i.owner_id for i in late if i.owner_id} | {i.leader_id for i in late if i.leader_id})
+    overdue: dict[int, list[dict]] = {}
+    for item in late:
+        overdue.setdefault(item.org_id, []).append(_item_row(item, org_names, names, as_of))
+    return groups, overdue
+
+
+# Set by a job that drafts many progress notices at one moment (notices.jobs): the ledger's counts and
+# overdue rows are read once for every organisation and each notice takes its subtree's share, instead
+# of every ancestor reading its whole subtree again. Nothing writes items meanwhile.
+_shared: contextvars.ContextVar[dict | None] = contextvars.ContextVar("notice_progress_facts", default=None)
+
+
+@contextmanager
+def shared_progress_facts() -> Iterator[None]:
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
 
 
 def build_progress(org: Organisation, start: date, end: date, as_of: date) -> dict:
@@ -94,15 +131,22 @@ def build_progress(org: Organisation, start: date, end: date, as_of: date) -> di
     orgs = _subtree(org)
     org_names = {o.id: clean_text(o.name) for o in orgs}
     low, high = _bounds(start, end, org.timezone)
-    groups = _progress_counts(list(org_names), as_of, low, high)
+    cache = _shared.get()
+    if cache is None:
+        groups, late = _progress_facts(org_names, as_of, low, high)
+    else:
+        if (as_of, low, high) not in cache:
+            cache[(as_of, low, high)] = _progress_facts(None, as_of, low, high)
+        groups, late = cache[(as_of, low, high)]
+    mine = [group for org_id in org_names for group in groups.get(org_id, [])]
     first_item = {}
-    for org_id, _, _, first, *_ in groups:
+    for org_id, _, _, first, *_ in mine:
         first_item[org_id] = min(first, first_item.get(org_id, first))
     # one row per organisation with items, in the order of its first item (ties in the ranking keep it)
     rows: dict[int, dict] = {org_id: {"org_id": org_id, "org_name": org_names[org_id], **{s: 0 for s in STATUSES},
                                       "total": 0, "overdue": 0, "due": 0, "closed_in_period": 0, "new_in_period": 0}
                              for org_id in sorted(first_item, key=first_item.get)}
-    for org_id, status, n, _, due, overdue, closed_in_period, new_in_period in groups:
+    for org_id, status, n, _, due, overdue, closed_in_period, new_in_period in mine:
         row = rows[org_id]
         row[status] += n
         if status == ItemStatus.cancelled.value:
@@ -123,10 +167,7 @@ def build_progress(org: Organisation, start: date, end: date, as_of: date) -> di
     totals = {s: sum(r[s] for r in ranked) for s in [*STATUSES, "total", "overdue", "due", "closed_in_period",
                                                      "new_in_period"]}
     totals["completion_rate"] = _rate(totals["closed"], totals["due"])
-    late = list(db.session.execute(select(*ROW_COLUMNS).where(
-        Item.org_id.in_(list(org_names)), Item.is_open.is_(True), Item.deadline < as_of)))
-    names = _names({i.owner_id for i in late if i.owner_id} | {i.leader_id for i in late if i.leader_id})
-    overdue = [_item_row(i, org_names, names, as_of) for i in late]
+    overdue = [row for org_id in org_names for row in late.get(org_id, [])]
     overdue.sort(key=lambda r: (-r["overdue_days"], r["code"]))
     return {"totals": totals, "by_org": ranked, "overdue": overdue}
 
@@ -134,18 +175,26 @@ def build_progress(org: Organisation, start: date, end: date, as_of: date) -> di
 def build_closure(org: Organisation, start: date, end: date, as_of: date) -> dict:
     """销号公示: the organisation's items closed in the period, with where each problem came from."""
     low, high = _bounds(start, end, org.timezone)
-    items = list(db.session.scalars(select(Item).where(
+    items = list(db.session.execute(select(*ROW_COLUMNS, Item.completion_note, Item.closed_at).where(
         Item.org_id == org.id, Item.status == ItemStatus.closed.value, Item.closed_at >= low, Item.closed_at < high)
-        .order_by(Item.closed_at, Item.id)).unique())
+        .order_by(Item.closed_at, Item.id)))
     names = _names({i.owner_id for i in items if i.owner_id} | {i.leader_id for i in items if i.leader_id})
+    sources: dict[int, list[dict]] = {}
+    for start_at in range(0, len(items), 500):  # each item's opinions, in id order, read by column
+        for o in db.session.execute(select(
+                Opinion.item_id, Opinion.channel, Opinion.received_on, Opinion.anonymous, Opinion.submitter_name,
+                Opinion.submitter_contact).where(Opinion.item_id.in_([i.id for i in items[start_at:start_at + 500]]))
+                .order_by(Opinion.id)):
+            sources.setdefault(o.item_id, []).append({
+                "channel": Channel(o.channel).title, "received_on": o.received_on.isoformat(),
+                "submitter": public_submitter(o)})
     org_names = {org.id: clean_text(org.name)}
     rows = []
     for item in items:
         row = _item_row(item, org_names, names, as_of)
         row["completion_note"] = clean_text(item.completion_note or "")
         row["closed_on"] = _local_day(item.closed_at, org.timezone)
-        row["sources"] = [{"channel": Channel(o.channel).title, "received_on": o.received_on.isoformat(),
-                           "submitter": public_submitter(o)} for o in item.opinions]
+        row["sources"] = sources.get(item.id, [])
         rows.append(row)
     return {"items": rows, "count": len(rows), "first_round": sum(1 for r in rows if r["round"] == 1),
             "reopened": sum(1 for r in rows if r["round"] > 1)}
