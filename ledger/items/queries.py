@@ -29,8 +29,18 @@ LIGHTS = ("red", "yellow", "green", "none")
 WIDE_SUBTREE_ITEMS = 2000
 
 
-def _subtree_clause(org_id: int) -> ColumnElement | None:
-    """The condition "in the subtree of ``org_id``", written for the access path that suits its size.
+def _subtree(org_id: int) -> tuple[list[int], int]:
+    """The subtree's organisation ids and the number of organisations, in one statement."""
+    path = select(Organisation.path).where(Organisation.id == org_id).scalar_subquery()
+    total = select(func.count(Organisation.id)).scalar_subquery()
+    rows = db.session.execute(select(Organisation.id, total).where(Organisation.path.like(path + "%"))).all()
+    if not rows:
+        raise Invalid({"org_id": "组织不存在"})
+    return sorted(row[0] for row in rows), rows[0][1]
+
+
+def _subtree_clause(ids: list[int], organisations: int) -> ColumnElement | None:
+    """The condition "in the subtree ``ids``", written for the access path that suits its size.
 
     The whole organisation tree: no condition (it holds every item). Otherwise the ids go as values,
     so the planner knows how much of the ledger the list keeps. SQLite costs an ``IN`` list of many
@@ -38,13 +48,7 @@ def _subtree_clause(org_id: int) -> ColumnElement | None:
     subtree ``org_id + 0 IN (...)``, which no index serves, makes it walk ix_items_due in order and
     stop after the page. PostgreSQL estimates the list from its statistics and chooses well itself.
     """
-    path = select(Organisation.path).where(Organisation.id == org_id).scalar_subquery()
-    total = select(func.count(Organisation.id)).scalar_subquery()
-    rows = db.session.execute(select(Organisation.id, total).where(Organisation.path.like(path + "%"))).all()
-    if not rows:
-        raise Invalid({"org_id": "组织不存在"})
-    ids = sorted(row[0] for row in rows)
-    if len(ids) == rows[0][1]:
+    if len(ids) == organisations:
         return None
     if db.session.get_bind().dialect.name == "sqlite":
         sample = select(literal(1)).where(Item.org_id.in_(ids)).limit(WIDE_SUBTREE_ITEMS).subquery()
@@ -78,21 +82,25 @@ def _on_local_day(condition_for: Callable[[date], ColumnElement]) -> ColumnEleme
                       condition_for(clock.today(zone))) for zone in zones))
 
 
-def _scope_clause(actor: User) -> ColumnElement:
+def _scope_clause(actor: User, organisations: int | None) -> ColumnElement:
     """``item_clause``, but nothing for a supervisor whose subtrees hold every organisation: every item
     belongs to one, and an OR over all of them only misleads the planner (SQLite, a small tree: a
     MULTI-INDEX OR and a sort of the ledger instead of walking ix_items_due)."""
     scope = scope_of(actor)
-    if scope.supervised and len(scope.managed) == db.session.scalar(select(func.count(Organisation.id))):
-        return true()
+    if scope.supervised:
+        if organisations is None:
+            organisations = db.session.scalar(select(func.count(Organisation.id)))
+        if len(scope.managed) == organisations:
+            return true()
     return item_clause(actor)
 
 
 def build_filters(actor: User, filters: dict) -> list:
     """SQL conditions for the list filters of SPEC §8 (all combined with the actor's scope)."""
-    conditions = [_scope_clause(actor)]
-    if filters.get("org_id") is not None:
-        subtree = _subtree_clause(filters["org_id"])
+    ids, organisations = _subtree(filters["org_id"]) if filters.get("org_id") is not None else ([], None)
+    conditions = [_scope_clause(actor, organisations)]
+    if organisations is not None:
+        subtree = _subtree_clause(ids, organisations)
         if subtree is not None:
             conditions.append(subtree)
     statuses = filters.get("status")
