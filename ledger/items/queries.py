@@ -25,8 +25,12 @@ LIGHTS = ("red", "yellow", "green", "none")
 
 # On SQLite a subtree holding at least this many items is "wide": walking ix_items_due in deadline
 # order and stopping after the page finds it sooner than reading the whole subtree by an org index
-# and sorting it (break-even about sqrt(page × ledger) at county scale; bench/RESULTS.md).
-WIDE_SUBTREE_ITEMS = 2000
+# and sorting it. The walk reads about page / (share of the ledger × share the filter keeps) rows and,
+# for a rare filter, up to the whole ledger; the org index reads the subtree, a bounded cost. County
+# data set (bench/): a level-2 branch (13,000 items) walks, status=closed 27 -> 2 ms; the busiest
+# single organisation (2,000 items) and a level-3 branch (3,500) keep the org index (flagged=true
+# 8-18 ms there, 75-105 ms walking; kind=long_term 8-13 ms, 170-220 ms walking).
+WIDE_SUBTREE_ITEMS = 5000
 
 
 def _subtree(org_id: int) -> tuple[list[int], int]:
