@@ -1,8 +1,9 @@
 """Export the ledger (台账) and the opinions' 三到 record as .xlsx (write-only, page by page) or CSV.
 
-Items are read through ``ledger.items.queries.list_items`` in keyset pages, so scope and filters are
-exactly those of the ledger list and memory does not grow with the number of items. Every text cell
-goes through ``values.escape``: nothing we write starts a formula.
+Items are read with the ledger list's conditions and orders (``build_filters``, ``SORTS``), opinions with
+the opinion list's scope (``opinions_query``): both as plain columns in keyset batches, so the statements
+and the memory do not grow with the number of rows. Every text cell goes through ``values.escape``:
+nothing we write starts a formula.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import IO
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select, tuple_
+from sqlalchemy import ColumnElement, func, select, tuple_
 from sqlalchemy.orm import aliased
 
 from ledger.auth.models import User
@@ -33,8 +34,7 @@ from ledger.orgs.models import Organisation
 from ledger.reviews.models import Review
 from ledger.spreadsheets.values import escape
 
-PAGE = 500  # opinions per query
-BATCH = 1000  # ledger items per query
+BATCH = 1000  # ledger items, or opinions, per query
 LEDGER_COLUMNS = [  # (header, width); 事项编号 is what a re-import matches rows by
     ("序号", 6), ("事项编号", 14), ("问题来源", 36), ("问题描述", 36), ("整改措施", 36), ("责任领导", 10),
     ("责任部门", 14), ("责任人", 10), ("整改时限", 12), ("整改进展", 30), ("进度（%）", 8), ("完成情况", 30),
@@ -47,6 +47,8 @@ OPINION_COLUMNS = [
 CHANNELS = {c.value: c.title for c in Channel}
 ITEM_KINDS = {k.value: k.title for k in ItemKind}
 ITEM_STATUSES = {s.value: s.title for s in ItemStatus}
+OPINION_KINDS = {k.value: k.title for k in OpinionKind}
+OPINION_STATUSES = {s.value: s.title for s in OpinionStatus}
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
 MIMETYPES = {"xlsx": XLSX_TYPE, "csv": CSV_TYPE}
@@ -178,62 +180,78 @@ def write_ledger(actor: User, filters: dict, out: IO[bytes], fmt: str, sort: str
 
 # --- the opinions' 三到 record -------------------------------------------------------------------
 
-def iter_opinions(actor: User, filters: dict) -> Iterator[tuple[Opinion, dict]]:
-    """Opinions in the actor's scope (oldest first) with where each went: item, review, organisation."""
-    query = opinions_query(actor)
-    if filters.get("org_id") is not None:
-        org = db.session.get(Organisation, filters["org_id"])
-        subtree = select(Organisation.id).where(Organisation.path.like(f"{org.path if org else '-'}%"))
-        query = query.where(Opinion.org_id.in_(subtree.scalar_subquery()))
-    if filters.get("status") and filters["status"] not in OpinionStatus.values():
+# Only the columns a row shows, as plain tuples, with where each opinion went: no Opinion objects.
+_OPINION_COLUMNS = (
+    Opinion.id, Opinion.received_on, Opinion.channel, Opinion.kind, Opinion.category, Opinion.content,
+    Opinion.submitter_name, Opinion.submitter_contact, Opinion.anonymous, Opinion.status, Opinion.reply,
+    Opinion.feedback_at, Opinion.item_id, Organisation.name.label("org_name"), Organisation.timezone,
+    Review.title.label("review_title"), Item.code.label("item_code"), Item.title.label("item_title"),
+    Item.status.label("item_status"))
+
+
+def _opinion_subtree(org_id: int) -> ColumnElement[bool] | None:
+    """"In the subtree of ``org_id``" with the ids as values (one statement), so the planner knows how
+    much of the table it keeps; None for the whole tree; nothing matches an organisation that is not."""
+    path = select(Organisation.path).where(Organisation.id == org_id).scalar_subquery()
+    total = select(func.count(Organisation.id)).scalar_subquery()
+    rows = db.session.execute(select(Organisation.id, total).where(Organisation.path.like(path + "%"))).all()
+    if rows and len(rows) == rows[0][1]:
+        return None
+    return Opinion.org_id.in_(sorted(row[0] for row in rows))
+
+
+def iter_opinion_rows(actor: User, filters: dict) -> Iterator[list]:
+    """The 三到 record's rows (without 序号): the opinions of the opinion list's scope (``opinions_query``),
+    narrowed by ``filters`` (org_id with its subtree, status, review_id), oldest first.
+
+    One column query per ``BATCH`` opinions, keyset-paged on the id, with the organisation, review and item
+    joined in: the statements and the memory do not grow with the number of opinions."""
+    status = filters.get("status")
+    if status and status not in OpinionStatus.values():
         raise Invalid({"status": "状态必须是：" + "、".join(OpinionStatus.values())})
-    for name in ("status", "review_id"):
-        if filters.get(name) not in (None, ""):
-            query = query.where(getattr(Opinion, name) == filters[name])
-    orgs: dict[int, Organisation] = {}
-    last = 0
+    query = (opinions_query(actor).with_only_columns(*_OPINION_COLUMNS)
+             .outerjoin(Organisation, Organisation.id == Opinion.org_id)
+             .outerjoin(Review, Review.id == Opinion.review_id)
+             .outerjoin(Item, Item.id == Opinion.item_id))
+    if filters.get("org_id") is not None and (subtree := _opinion_subtree(filters["org_id"])) is not None:
+        query = query.where(subtree)
+    if status:
+        query = query.where(Opinion.status == status)
+    if filters.get("review_id") not in (None, ""):
+        query = query.where(Opinion.review_id == filters["review_id"])
+    query = query.order_by(Opinion.id).limit(BATCH)
+    last = None
     while True:
-        page = list(db.session.scalars(query.where(Opinion.id > last).order_by(Opinion.id).limit(PAGE)))
-        if not page:
+        batch = db.session.execute(query if last is None else query.where(Opinion.id > last)).all()
+        for row in batch:
+            yield _opinion_values(row)
+        if len(batch) < BATCH:
             return
-        items = _by_id(Item, {o.item_id for o in page if o.item_id}, Item.code, Item.title, Item.status)
-        reviews = _by_id(Review, {o.review_id for o in page if o.review_id}, Review.title)
-        for opinion in page:
-            if opinion.org_id not in orgs:
-                orgs[opinion.org_id] = db.session.get(Organisation, opinion.org_id)
-            yield opinion, {"item": items.get(opinion.item_id), "review": reviews.get(opinion.review_id),
-                            "org": orgs[opinion.org_id]}
-        last = page[-1].id
+        last = batch[-1].id
 
 
-def _by_id(model, ids: set[int], *columns) -> dict:
-    if not ids:
-        return {}
-    return {row[0]: row[1:] for row in db.session.execute(select(model.id, *columns).where(model.id.in_(ids)))}
+def _opinion_values(row) -> list:
+    linked = row.item_id is not None
+    return [row.id, row.received_on, CHANNELS[row.channel], OPINION_KINDS[row.kind], row.category or "",
+            row.content, "" if row.anonymous else (row.submitter_name or ""), row.submitter_contact or "",
+            "是" if row.anonymous else "否", row.org_name or "", row.review_title or "",
+            OPINION_STATUSES[row.status], f"{row.item_code} {row.item_title}" if linked else "",
+            ITEM_STATUSES[row.item_status] if linked else "", row.reply or "",
+            _local(row.feedback_at, row.timezone or "Asia/Shanghai")]
 
 
-def opinion_row(number: int, opinion: Opinion, extra: dict) -> list:
-    org = extra["org"]
-    item, review = extra["item"], extra["review"]
-    going = f"{item[0]} {item[1]}" if item else ""
-    return [number, opinion.id, opinion.received_on, Channel(opinion.channel).title,
-            OpinionKind(opinion.kind).title, opinion.category or "", opinion.content,
-            "" if opinion.anonymous else (opinion.submitter_name or ""), opinion.submitter_contact or "",
-            "是" if opinion.anonymous else "否", org.name if org else "", review[0] if review else "",
-            OpinionStatus(opinion.status).title, going, ItemStatus(item[2]).title if item else "",
-            opinion.reply or "", _local(opinion.feedback_at, org.timezone if org else "Asia/Shanghai")]
+def opinions_title() -> str:
+    today = clock.today(current_app.config["LEDGER_TIMEZONE"])
+    return f"征求意见梳理及反馈情况（三到记录，截至 {today.isoformat()}）"
 
 
 def write_opinions_xlsx(actor: User, filters: dict, out: IO[bytes]) -> int:
-    rows = (opinion_row(n, o, extra) for n, (o, extra) in enumerate(iter_opinions(actor, filters), 1))
-    today = clock.today(current_app.config["LEDGER_TIMEZONE"])
-    return _write_xlsx(out, "意见建议", f"征求意见梳理及反馈情况（三到记录，截至 {today.isoformat()}）",
-                       OPINION_COLUMNS, rows, wrap=(6, 13, 15))
+    rows = numbered(iter_opinion_rows(actor, filters))
+    return _write_xlsx(out, "意见建议", opinions_title(), OPINION_COLUMNS, rows, wrap=(6, 13, 15))
 
 
 def iter_opinions_csv(actor: User, filters: dict) -> Iterator[str]:
-    rows = (opinion_row(n, o, extra) for n, (o, extra) in enumerate(iter_opinions(actor, filters), 1))
-    return _iter_csv(OPINION_COLUMNS, rows)
+    return _iter_csv(OPINION_COLUMNS, numbered(iter_opinion_rows(actor, filters)))
 
 
 def write_opinions(actor: User, filters: dict, out: IO[bytes], fmt: str) -> int:
