@@ -16,7 +16,7 @@ SECTIONS = {  # kind → (section title, short phrase for subjects)
 FOOTER = "（本消息由整改销号台账自动发送。可在个人设置中选择“每日汇总”，或退订超期和督办以外的提醒。）"
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     kind: str
     item: object

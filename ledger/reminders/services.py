@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime, time, timedelta
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -129,20 +131,23 @@ def _wanted(user: User, kind: str, digest_open: set[int]) -> bool:
 def _insert_keys(rows: list[dict]) -> dict[tuple[str, int, int, str], int]:
     """Insert reminder rows; the database skips keys already present. Returns key → id of the rows inserted.
 
-    Rows are inserted in key order so two concurrent runs wait on each other instead of deadlocking. One
-    statement, run as executemany (SQLAlchemy batches it into multi-row INSERT … RETURNING), compiled once.
+    Rows are inserted in key order so two concurrent runs wait on each other instead of deadlocking.
     """
-    if not rows:
-        return {}
-    rows = sorted(rows, key=lambda r: (r["kind"], r["item_key"], r["user_id"], r["period"]))
+    return _insert_in_order(sorted(rows, key=lambda r: (r["kind"], r["item_key"], r["user_id"], r["period"])))
+
+
+def _insert_in_order(rows: Iterable[dict]) -> dict[tuple[str, int, int, str], int]:
+    """``_insert_keys`` for rows already in key order (built lazily, BATCH at a time, to bound memory): one
+    statement run as executemany (SQLAlchemy batches it into multi-row INSERT … RETURNING), compiled once."""
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     table = Reminder.__table__
     statement = (dialect.insert(table).on_conflict_do_nothing(index_elements=["kind", "item_key", "user_id", "period"])
                  .returning(table.c.id, table.c.kind, table.c.item_key, table.c.user_id, table.c.period))
     connection = db.session.connection()
     inserted: dict[tuple[str, int, int, str], int] = {}
-    for start in range(0, len(rows), BATCH):
-        inserted.update((tuple(key), id_) for id_, *key in connection.execute(statement, rows[start:start + BATCH]))
+    rows = iter(rows)
+    while batch := list(islice(rows, BATCH)):
+        inserted.update((tuple(key), id_) for id_, *key in connection.execute(statement, batch))
     return inserted
 
 
@@ -171,8 +176,8 @@ def _deliver(per_user: dict[int, list[tuple[tuple, Entry]]], users: dict[int, Us
         notes = [(users[user_id], *reminder_message(users[user_id], [entry for _, entry in pairs]))
                  for user_id, pairs in batch]
         messages = notify_users([(user, kind, subject, body, item_id) for user, subject, body, kind, item_id in notes])
-        _link([(ids[key], message.id) for (_, pairs), message in zip(batch, messages, strict=True)
-               if message is not None for key, _ in pairs])
+        _link([(ids[key], message_id) for (_, pairs), message_id in zip(batch, messages, strict=True)
+               if message_id is not None for key, _ in pairs])
     return len(people)
 
 
@@ -215,8 +220,8 @@ def run_reminders() -> dict[str, int]:
     users = {user.id: user for _, _, user in candidates}
     digest_open = _digest_gate(users, moment)
     wanted = [(key, entry) for key, entry, user in candidates if _wanted(user, key[0], digest_open)]
-    ids = _insert_keys([{"kind": k[0], "item_key": k[1], "item_id": k[1], "user_id": k[2], "period": k[3],
-                         "created_at": moment, "decided_for": moment} for k, _ in wanted])
+    ids = _insert_in_order({"kind": k[0], "item_key": k[1], "item_id": k[1], "user_id": k[2], "period": k[3],
+                            "created_at": moment, "decided_for": moment} for k in sorted(k for k, _ in wanted))
     inserted = set(ids)
     per_user: dict[int, list] = defaultdict(list)
     for key, entry in wanted:
@@ -251,24 +256,25 @@ def run_weekly_digest() -> dict[str, int]:
                                int(config.get("LEDGER_DIGEST_HOUR", 8)))
     counts = {"supervisors": 0, "digests": 0, "items": 0}
     orgs = all_orgs()
-    query = item_rows_query().where((Item.flagged.is_(True)) | (Item.deadline < local.date() + timedelta(days=1)))
-    candidates = [item for item in open_item_rows(query.order_by(Item.due_key, Item.id), orgs)
-                  if item.flagged or item.overdue]
-    attach_owners(candidates)
+    candidates: list[ItemRow] | None = None  # read once, and only if some digest is still to be decided
     for user_id, scope in sorted(_supervisor_scopes().items()):
         user = db.session.get(User, user_id)
         if user is None or not user.active or user.reminders_opt_out:
             continue
         counts["supervisors"] += 1
-        paths = [org.path for org in scope]
-        inside = {org.id for org in orgs.values() if any(org.path.startswith(p) for p in paths)}
-        items = [item for item in candidates if item.org_id in inside]
-        key = ("weekly_digest", 0, user.id, week.isoformat())
-        row = {"kind": key[0], "item_key": 0, "item_id": None, "user_id": user.id, "period": key[3],
-               "created_at": moment, "decided_for": moment}
+        row = {"kind": "weekly_digest", "item_key": 0, "item_id": None, "user_id": user.id,
+               "period": week.isoformat(), "created_at": moment, "decided_for": moment}
         ids = _insert_keys([row])
         if not ids:
             continue  # this week's digest was already decided
+        if candidates is None:
+            query = item_rows_query().where(Item.flagged.is_(True) | (Item.deadline < local.date() + timedelta(days=1)))
+            candidates = [item for item in open_item_rows(query.order_by(Item.due_key, Item.id), orgs)
+                          if item.flagged or item.overdue]
+            attach_owners(candidates)
+        paths = [org.path for org in scope]
+        inside = {org.id for org in orgs.values() if any(org.path.startswith(p) for p in paths)}
+        items = [item for item in candidates if item.org_id in inside]
         if not items:
             continue  # decided: nothing to report this week, and an empty digest is never sent
         subject, body = digest_message(user, week, items)
