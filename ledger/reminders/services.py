@@ -8,7 +8,7 @@ unless its message is written in the same transaction, so none is lost to a cras
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from itertools import islice
@@ -232,8 +232,8 @@ def run_reminders() -> dict[str, int]:
     open_items = db.session.scalar(select(func.count()).select_from(Item).where(Item.is_open.is_(True)))
     counts = {"items": open_items, "owed": len(candidates), "reminders": sum(len(p) for p in per_user.values()),
               "messages": messages}
-    for kind in R.KINDS:
-        counts[kind] = sum(1 for pairs in per_user.values() for key, _ in pairs if key[0] == kind)
+    decided = Counter(key[0] for pairs in per_user.values() for key, _ in pairs)
+    counts.update({kind: decided[kind] for kind in R.KINDS})
     log.info("reminders at %s: %s", moment.isoformat(), counts)
     return counts
 
