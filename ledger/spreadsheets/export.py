@@ -231,13 +231,15 @@ def iter_opinion_rows(actor: User, filters: dict) -> Iterator[list]:
 
 
 def _opinion_values(row) -> list:
-    linked = row.item_id is not None
-    return [row.id, row.received_on, CHANNELS[row.channel], OPINION_KINDS[row.kind], row.category or "",
-            row.content, "" if row.anonymous else (row.submitter_name or ""), row.submitter_contact or "",
-            "是" if row.anonymous else "否", row.org_name or "", row.review_title or "",
-            OPINION_STATUSES[row.status], f"{row.item_code} {row.item_title}" if linked else "",
-            ITEM_STATUSES[row.item_status] if linked else "", row.reply or "",
-            _local(row.feedback_at, row.timezone or "Asia/Shanghai")]
+    (opinion_id, received_on, channel, kind, category, content, submitter_name, submitter_contact, anonymous,
+     status, reply, feedback_at, item_id, org_name, timezone, review_title, item_code, item_title,
+     item_status) = row  # the order of _OPINION_COLUMNS; unpacked, as reading a Row by name costs more
+    linked = item_id is not None
+    return [opinion_id, received_on, CHANNELS[channel], OPINION_KINDS[kind], category or "", content,
+            "" if anonymous else (submitter_name or ""), submitter_contact or "", "是" if anonymous else "否",
+            org_name or "", review_title or "", OPINION_STATUSES[status],
+            f"{item_code} {item_title}" if linked else "", ITEM_STATUSES[item_status] if linked else "",
+            reply or "", _local(feedback_at, timezone or "Asia/Shanghai")]
 
 
 def opinions_title() -> str:
@@ -250,14 +252,30 @@ def write_opinions_xlsx(actor: User, filters: dict, out: IO[bytes]) -> int:
     return _write_xlsx(out, "意见建议", opinions_title(), OPINION_COLUMNS, rows, wrap=(6, 13, 15))
 
 
-def iter_opinions_csv(actor: User, filters: dict) -> Iterator[str]:
-    return _iter_csv(OPINION_COLUMNS, numbered(iter_opinion_rows(actor, filters)))
+def write_opinions_csv(actor: User, filters: dict, out: IO[bytes]) -> int:
+    """The 三到 record as CSV, byte for byte what ``_iter_csv`` writes, but each cell converted by its column's
+    type instead of tested value by value, and encoded through one buffered text stream: a county holds a
+    million opinions. Answers the number of opinions."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    try:
+        text.write("\ufeff")
+        writer = csv.writer(text, lineterminator="\r\n")
+        writer.writerow([name for name, _ in OPINION_COLUMNS])
+        count = 0
+        for count, v in enumerate(iter_opinion_rows(actor, filters), 1):
+            # The titles (channel, kind, 是/否, statuses) are ours and start no formula; free text is escaped.
+            writer.writerow((count, v[0], v[1].isoformat() if v[1] else "", v[2], v[3], escape(v[4]),
+                             escape(v[5]), escape(v[6]), escape(v[7]), v[8], escape(v[9]), escape(v[10]), v[11],
+                             escape(v[12]), v[13], escape(v[14]), v[15].isoformat(sep=" ") if v[15] else ""))
+    finally:
+        text.detach()  # flushes; ``out`` stays open for the caller
+    return count
 
 
 def write_opinions(actor: User, filters: dict, out: IO[bytes], fmt: str) -> int:
     """The 三到 record as ``fmt`` ("xlsx" or "csv") into ``out``; answers the number of opinions."""
     if fmt == "csv":
-        return write_csv(out, iter_opinions_csv(actor, filters))
+        return write_opinions_csv(actor, filters, out)
     return write_opinions_xlsx(actor, filters, out)
 
 
