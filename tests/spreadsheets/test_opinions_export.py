@@ -129,3 +129,26 @@ def test_batches_keep_the_scope_filters_order_and_content_of_the_list(f, fetch, 
             checked += len(rows)
     assert checked > 14 * 4  # the scene gives every filter something to keep
     assert fetch(w.sec_a, "/opinions/export?format=csv&status=sideways").status_code == 422
+
+
+def test_an_opinions_export_failing_in_a_later_batch_is_an_error(f, client, monkeypatch):
+    from ledger.auth.services import issue_token
+
+    w = f.world()
+    _add(f, w, _review(w), 5)
+    token = issue_token(w.sec_a, "test")
+    db.session.commit()
+    monkeypatch.setattr(export, "BATCH", 2)
+    real, calls = export._opinion_values, []
+
+    def third_row_breaks(row):
+        calls.append(row)
+        if len(calls) > 2:
+            raise RuntimeError("the database went away")
+        return real(row)
+    monkeypatch.setattr(export, "_opinion_values", third_row_breaks)
+    client.application.config["PROPAGATE_EXCEPTIONS"] = False  # answer as production does: a 500
+    for fmt in ("csv", "xlsx"):
+        calls.clear()
+        response = client.get(f"/api/v1/opinions/export?format={fmt}", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 500 and len(calls) == 3, fmt
