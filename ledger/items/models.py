@@ -41,6 +41,11 @@ class Item(db.Model):
         Index("ix_items_org_status_due", "org_id", "status", "due_key"),
         Index("ix_items_due", "due_key", "id"),  # wide scopes walk the ledger in order (bench/)
         Index("ix_items_leader_open_due", "leader_id", "is_open", "due_key", "id"),
+        # list filters over a wide subtree walk their own rows in deadline order (migration 0012, bench/)
+        Index("ix_items_status_due", "status", "due_key", "id"),
+        Index("ix_items_flagged_due", "flagged", "due_key", "id"),
+        Index("ix_items_kind_due", "kind", "due_key", "id"),
+        Index("ix_items_category_due", "category", "due_key", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
