@@ -44,6 +44,7 @@ from bench.load import (  # noqa: E402
 )
 
 PASSWORD = "bench-pass-1"
+FINDINGS = ROOT / "bench" / "FINDINGS.md"
 ROLES = {"secretary": "bench_secretary", "supervisor": "bench_supervisor", "admin": "admin"}
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
@@ -461,7 +462,6 @@ class Bench:
                 rows.append(f"| {name} ({moment}) | > {self.jobs_timeout:.0f} (killed; rolled back) | "
                             f"{run['peak_mb']} | – | – | |")
                 self._jobs_one_by_one(rows, at)
-                self._jobs_with_fix(rows, at)
                 self.section("`flask ledger run-jobs --at` over the whole data set", rows)
                 self.target("run-jobs over the county", "≤ 15 s", f"> {self.jobs_timeout:.0f} s (killed)", False)
                 return
@@ -506,25 +506,6 @@ class Bench:
             rows.append(f"| `--job {job}` alone | {'> ' if killed else ''}{run['seconds']} | {run['peak_mb']} | – | "
                         f"{'killed' if killed else run['rc']} | "
                         f"{run['output'][-200:].replace(chr(10), '; ').replace('|', '/')} |")
-
-    def _jobs_with_fix(self, rows: list[str], moment: str) -> None:
-        """The whole run again with the candidate fix of bench/try_jobs_fix.py (in that process only)."""
-        for name in ("with the fix tried (bench/try_jobs_fix.py)", "… and again, same moment"):
-            run = timed_process([sys.executable, str(ROOT / "bench" / "try_jobs_fix.py"), "--db", self.url,
-                                 "--at", moment, "--instance", str(self.instance)], self.env,
-                                timeout=max(self.jobs_timeout, 120))
-            killed = "[killed: timeout]" in run["output"]
-            try:
-                answer = json.loads(run["output"].splitlines()[-1])
-                shown = f"in-process wall {answer['wall']} s, CPU {answer['cpu']} s; " + "; ".join(
-                    f"{job}: {status} " + " ".join(f"{k}={v}" for k, v in list((result or {}).items())[:4])
-                    for job, status, result in answer["runs"])
-            except (ValueError, KeyError, IndexError):
-                shown = run["output"][-300:].replace(chr(10), "; ")
-            rows.append(f"| {name} | {'> ' if killed else ''}{run['seconds']} | {run['peak_mb']} | – | "
-                        f"{'killed' if killed else run['rc']} | {shown.replace('|', '/')} |")
-            if killed or run["rc"] != 0:
-                break
 
     def bench_outbox(self) -> None:
         port = free_port()
@@ -712,6 +693,8 @@ def write_report(benches: list[Bench], out: Path, notes: list[str], append: bool
              "runs on the same 2 cores as the server, so every req/s figure includes the client's own CPU.", "",
              "## Machine", *machine(), ""]
     lines += notes
+    if FINDINGS.exists():  # the investigations behind the figures, kept by hand beside this script
+        lines += ["", FINDINGS.read_text(encoding="utf-8").rstrip(), ""]
     _bench_lines(benches, lines)
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
