@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 
 from ledger.core import clock
 from ledger.core.db import db, unit_of_work
+from ledger.scheduler.lock import job_run_lock
 from ledger.scheduler.models import JobRun
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ def run_job(job: Job, moment: datetime, source: str) -> JobRun:
     run_id = record.id
     status, result, error = "ok", None, None
     try:
-        with clock.frozen_at(moment), unit_of_work():
+        with job_run_lock(current_app), clock.frozen_at(moment), unit_of_work():
             result = job.run()
             _fault_pause(job.name)
     except Exception as exc:  # recorded and reported; the next run catches up from the database

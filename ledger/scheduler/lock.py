@@ -9,6 +9,8 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask
@@ -113,3 +115,37 @@ class SchedulerLock:
             self.release()
             return False
         return True
+
+
+JOB_RUN_KEY = 0x1ED6E5C4EE  # "a job is running": taken around each job run, by the scheduler and run-jobs alike
+
+
+@contextmanager
+def job_run_lock(app: Flask) -> Iterator[None]:
+    """One job run at a time per database, waiting for the other (blocking).
+
+    Two ``run-jobs`` at once (or one beside the scheduler) would otherwise both open a long write
+    transaction; on SQLite the second gives up with "database is locked" after the busy timeout when the
+    first runs longer than that. Waiting instead, the second finds the work done (the jobs are idempotent).
+    """
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "postgresql":
+        engine = create_engine(url, poolclass=NullPool)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": JOB_RUN_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": JOB_RUN_KEY})
+        engine.dispose()
+        return
+    database = url.database
+    path = Path(database + ".jobs-lock") if database and database != ":memory:" else \
+        Path(app.instance_path) / "jobs.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # released by the kernel if this process dies
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

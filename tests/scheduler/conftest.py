@@ -9,9 +9,10 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -139,6 +140,15 @@ def terminate(process: subprocess.Popen) -> None:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             kill9(process)
+
+
+def clear_of_midnight(zone: str = "Asia/Shanghai", margin: timedelta = timedelta(minutes=3)) -> None:
+    """Tests whose real scheduler reads the real clock: start after the local midnight if it is near,
+    so the day (and what it owes) cannot change under them."""
+    local = datetime.now(ZoneInfo(zone))
+    midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    if midnight - local < margin:
+        time.sleep((midnight - local).total_seconds() + 1)
 
 
 def fresh() -> None:

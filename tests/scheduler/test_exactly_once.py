@@ -20,6 +20,7 @@ from tests.scheduler.conftest import (
     ITEM_MESSAGES,
     ITEM_REMINDERS,
     build_owed,
+    clear_of_midnight,
     count,
     fresh,
     kill9,
@@ -92,6 +93,7 @@ def test_two_processes_at_once_send_each_reminder_once(app, f, backend, cli_env,
 
 @pytest.mark.slow
 def test_scheduler_killed_mid_run_then_run_again_sends_everything_once(app, f, backend, cli_env, smtp, tmp_path):
+    clear_of_midnight()
     now = clock.now()
     build_owed(f, now)
     log = tmp_path / "scheduler.log"
