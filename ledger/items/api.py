@@ -164,7 +164,11 @@ def _detail(item) -> dict:
 def list_items():
     """The ledger: items the caller may see, filtered, sorted and paged by cursor."""
     page = queries.list_items(actor(), _filters(), limit_arg(), cursor_arg(), request.args.get("sort", "deadline"))
-    return many(ItemOut, page)
+    # The opinions' ids only, in one statement, not every merged opinion as an object (most of a page's CPU).
+    opinion_ids = queries.opinion_ids_of(page.rows)
+    rows = [{name: getattr(item, name) for name in ItemOut.model_fields if name != "opinion_ids"}
+            | {"opinion_ids": opinion_ids[item.id]} for item in page.rows]
+    return many(ItemOut, Page(rows, page.next_cursor))
 
 
 @api_route(bp, "/items", "POST", body=ItemCreate, response=ItemDetailOut, status=201)

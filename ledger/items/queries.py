@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, true, tuple_
-from sqlalchemy.orm import defaultload
+from sqlalchemy.orm import defaultload, lazyload
 
 from ledger.auth.models import User
 from ledger.auth.scope import item_clause, scope_of
@@ -146,9 +146,11 @@ def list_items(actor: User, filters: dict, limit: int, cursor: str | None, sort:
     if sort not in SORTS:
         raise Invalid({"sort": "排序方式必须是：" + "、".join(SORTS)})
     key, descending = SORTS[sort]
-    # Owners' and leaders' memberships load only if something reads them (not per list page: bench/).
+    # Owners' and leaders' memberships load only if something reads them (not per list page: bench/);
+    # nor do the items' opinions (no list page shows them; the API reads only their ids: opinion_ids_of).
     query = select(Item).where(*build_filters(actor, filters)).options(
-        defaultload(Item.owner).lazyload(User.memberships), defaultload(Item.leader).lazyload(User.memberships))
+        defaultload(Item.owner).lazyload(User.memberships), defaultload(Item.leader).lazyload(User.memberships),
+        lazyload(Item.opinions))
     after = decode_cursor(cursor)
     if after:
         query = query.where(_after(key, descending, after))
@@ -164,6 +166,19 @@ def list_items(actor: User, filters: dict, limit: int, cursor: str | None, sort:
     last = rows[-1]
     values = [last.id] if key is Item.id else [last.due_key, last.id]
     return Page(rows, encode_cursor(values))
+
+
+def opinion_ids_of(items: list[Item]) -> dict[int, list[int]]:
+    """The ids of the opinions merged into each item (by id, as Item.opinion_ids orders them), in one statement."""
+    from ledger.opinions.models import Opinion
+
+    ids: dict[int, list[int]] = {item.id: [] for item in items}
+    if ids:
+        pairs = db.session.execute(select(Opinion.item_id, Opinion.id)
+                                   .where(Opinion.item_id.in_(list(ids))).order_by(Opinion.id))
+        for item_id, opinion_id in pairs:
+            ids[item_id].append(opinion_id)
+    return ids
 
 
 def _after(key, descending: bool, values: list):

@@ -67,15 +67,19 @@ def pending_objections(actor: User, limit: int = 50) -> list[Objection]:
 
 
 def pending_count(actor: User) -> int:
-    """How many objections wait for this user (one query; for the navigation badge)."""
-    from sqlalchemy import func
+    """How many objections wait for this user (one query; for the navigation badge on every page).
+
+    Driven from the (small) objections table: the item's organisation and the opinion's status are
+    correlated EXISTS probes by primary key. As plain joins, SQLite walked every 'new' opinion through
+    ix_opinions_org_status_id first (7-20 ms a page on the county data, with no objection at all)."""
+    from sqlalchemy import exists, func
 
     from ledger.opinions.models import Opinion
 
-    query = (select(func.count()).select_from(Objection).join(Item, Item.id == Objection.item_id)
-             .join(Opinion, Opinion.id == Objection.opinion_id)
-             .where(org_clause(actor, Item.org_id), Objection.decision.is_(None),
-                    Opinion.status == OpinionStatus.new.value))
+    in_scope = exists().where(Item.id == Objection.item_id, org_clause(actor, Item.org_id))
+    still_new = exists().where(Opinion.id == Objection.opinion_id, Opinion.status == OpinionStatus.new.value)
+    query = (select(func.count()).select_from(Objection)
+             .where(Objection.decision.is_(None), still_new, in_scope))
     return int(db.session.scalar(query) or 0)
 
 
