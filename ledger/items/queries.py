@@ -17,6 +17,7 @@ from ledger.core.errors import Invalid
 from ledger.core.pagination import Page, decode_cursor, encode_cursor
 from ledger.items.models import NO_DEADLINE, Event, Item
 from ledger.orgs.models import Organisation
+from ledger.orgs.services import subtree_and_total
 
 SORTS = {"deadline": (Item.due_key, False), "-deadline": (Item.due_key, True),
          "created": (Item.id, False), "-created": (Item.id, True)}
@@ -35,12 +36,10 @@ WIDE_SUBTREE_ITEMS = 5000
 
 def _subtree(org_id: int) -> tuple[list[int], int]:
     """The subtree's organisation ids and the number of organisations, in one statement."""
-    path = select(Organisation.path).where(Organisation.id == org_id).scalar_subquery()
-    total = select(func.count(Organisation.id)).scalar_subquery()
-    rows = db.session.execute(select(Organisation.id, total).where(Organisation.path.like(path + "%"))).all()
-    if not rows:
+    ids, organisations = subtree_and_total(org_id)
+    if not ids:
         raise Invalid({"org_id": "组织不存在"})
-    return sorted(row[0] for row in rows), rows[0][1]
+    return ids, organisations
 
 
 def _subtree_clause(ids: list[int], organisations: int) -> ColumnElement | None:

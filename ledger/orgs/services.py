@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 
 from ledger.auth.models import User
 from ledger.auth.scope import readable_org_ids, require_org
@@ -156,3 +156,13 @@ def save_category(actor: User | None, name: str, active: bool = True, position: 
         category.position = position
     db.session.flush()
     return category
+
+
+def subtree_and_total(org_id: int) -> tuple[list[int], int]:
+    """The ids of ``org_id``'s subtree (itself included) and how many organisations there are in all, in one
+    statement; ``([], 0)`` for an organisation that does not exist. The ids go to the lists as values, so
+    the planner knows how much of a table they keep; ids == total means the whole tree."""
+    path = select(Organisation.path).where(Organisation.id == org_id).scalar_subquery()
+    total = select(func.count(Organisation.id)).scalar_subquery()
+    rows = db.session.execute(select(Organisation.id, total).where(Organisation.path.like(path + "%"))).all()
+    return (sorted(row[0] for row in rows), rows[0][1]) if rows else ([], 0)

@@ -17,7 +17,7 @@ from typing import IO
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, func, select, tuple_
+from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.orm import aliased
 
 from ledger.auth.models import User
@@ -31,6 +31,7 @@ from ledger.items.queries import SORTS, build_filters
 from ledger.opinions.models import Opinion
 from ledger.opinions.services import opinions_query
 from ledger.orgs.models import Organisation
+from ledger.orgs.services import subtree_and_total
 from ledger.reviews.models import Review
 from ledger.spreadsheets.values import escape
 
@@ -190,14 +191,12 @@ _OPINION_COLUMNS = (
 
 
 def _opinion_subtree(org_id: int) -> ColumnElement[bool] | None:
-    """"In the subtree of ``org_id``" with the ids as values (one statement), so the planner knows how
-    much of the table it keeps; None for the whole tree; nothing matches an organisation that is not."""
-    path = select(Organisation.path).where(Organisation.id == org_id).scalar_subquery()
-    total = select(func.count(Organisation.id)).scalar_subquery()
-    rows = db.session.execute(select(Organisation.id, total).where(Organisation.path.like(path + "%"))).all()
-    if rows and len(rows) == rows[0][1]:
+    """"In the subtree of ``org_id``" with the ids as values, so the planner knows how much of the table it
+    keeps; None for the whole tree; nothing matches an organisation that is not."""
+    ids, organisations = subtree_and_total(org_id)
+    if ids and len(ids) == organisations:
         return None
-    return Opinion.org_id.in_(sorted(row[0] for row in rows))
+    return Opinion.org_id.in_(ids)
 
 
 def iter_opinion_rows(actor: User, filters: dict) -> Iterator[list]:
