@@ -128,17 +128,13 @@ def _wanted(user: User, kind: str, digest_open: set[int]) -> bool:
     return True
 
 
-def _insert_keys(rows: list[dict]) -> dict[tuple[str, int, int, str], int]:
-    """Insert reminder rows; the database skips keys already present. Returns key → id of the rows inserted.
+def _insert_keys(rows: Iterable[dict]) -> dict[tuple[str, int, int, str], int]:
+    """Insert reminder rows, given in key order (built lazily, BATCH at a time, to bound memory); the database
+    skips keys already present. Returns key → id of the rows inserted. One statement run as executemany
+    (SQLAlchemy batches it into multi-row INSERT … RETURNING), compiled once.
 
-    Rows are inserted in key order so two concurrent runs wait on each other instead of deadlocking.
+    Rows go in key order so two concurrent runs wait on each other instead of deadlocking.
     """
-    return _insert_in_order(sorted(rows, key=lambda r: (r["kind"], r["item_key"], r["user_id"], r["period"])))
-
-
-def _insert_in_order(rows: Iterable[dict]) -> dict[tuple[str, int, int, str], int]:
-    """``_insert_keys`` for rows already in key order (built lazily, BATCH at a time, to bound memory): one
-    statement run as executemany (SQLAlchemy batches it into multi-row INSERT … RETURNING), compiled once."""
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     table = Reminder.__table__
     statement = (dialect.insert(table).on_conflict_do_nothing(index_elements=["kind", "item_key", "user_id", "period"])
@@ -149,11 +145,6 @@ def _insert_in_order(rows: Iterable[dict]) -> dict[tuple[str, int, int, str], in
     while batch := list(islice(rows, BATCH)):
         inserted.update((tuple(key), id_) for id_, *key in connection.execute(statement, batch))
     return inserted
-
-
-def record_keys(rows: list[dict]) -> set[tuple[str, int, int, str]]:
-    """Insert reminder rows; the database skips keys already present. Returns the keys this call inserted."""
-    return set(_insert_keys(rows))
 
 
 def _link(links: list[tuple[int, int]]) -> None:
@@ -220,7 +211,7 @@ def run_reminders() -> dict[str, int]:
     users = {user.id: user for _, _, user in candidates}
     digest_open = _digest_gate(users, moment)
     wanted = [(key, entry) for key, entry, user in candidates if _wanted(user, key[0], digest_open)]
-    ids = _insert_in_order({"kind": k[0], "item_key": k[1], "item_id": k[1], "user_id": k[2], "period": k[3],
+    ids = _insert_keys({"kind": k[0], "item_key": k[1], "item_id": k[1], "user_id": k[2], "period": k[3],
                             "created_at": moment, "decided_for": moment} for k in sorted(k for k, _ in wanted))
     inserted = set(ids)
     per_user: dict[int, list] = defaultdict(list)
@@ -286,4 +277,4 @@ def run_weekly_digest() -> dict[str, int]:
     return counts
 
 
-__all__ = ["run_reminders", "run_weekly_digest", "record_keys"]
+__all__ = ["run_reminders", "run_weekly_digest"]
