@@ -15,11 +15,20 @@ from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
 ADVISORY_KEY = 0x1ED6E5C4ED  # "ledger scheduler": one number shared by every process of this database
+
+
+def _lock_file(url: URL, instance: Path, name: str) -> Path:
+    """The file an SQLite database's ``name`` lock is taken on: beside the database, so every process of
+    that database shares it (in the instance folder for an in-memory one)."""
+    database = url.database
+    if database and database != ":memory:":
+        return Path(f"{database}.{name}-lock")
+    return instance / f"{name}.lock"
 
 
 class SchedulerLock:
@@ -36,10 +45,7 @@ class SchedulerLock:
         return self.url.get_backend_name() == "postgresql"
 
     def lock_path(self) -> Path:
-        database = self.url.database
-        if database and database != ":memory:":
-            return Path(database + ".scheduler-lock")
-        return self.instance / "scheduler.lock"
+        return _lock_file(self.url, self.instance, "scheduler")
 
     def acquire(self) -> bool:
         if self.held():
@@ -139,9 +145,7 @@ def job_run_lock(app: Flask) -> Iterator[None]:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": JOB_RUN_KEY})
         engine.dispose()
         return
-    database = url.database
-    path = Path(database + ".jobs-lock") if database and database != ":memory:" else \
-        Path(app.instance_path) / "jobs.lock"
+    path = _lock_file(url, Path(app.instance_path), "jobs")
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # released by the kernel if this process dies
