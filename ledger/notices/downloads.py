@@ -10,8 +10,6 @@ from flask import current_app, send_file
 
 from ledger.notices.document import build_document
 from ledger.notices.models import Notice, NoticeStatus
-from ledger.notices.render_docx import render_docx
-from ledger.notices.render_pdf import render_pdf
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -39,18 +37,29 @@ def filename(notice: Notice, ext: str) -> str:
 RENDER_VERSION = 2
 
 
+def _render_file(document, ext: str) -> bytes:
+    # Imported here: fpdf and python-docx take ~0.4 s to import, which every worker and command paid at start.
+    if ext == "docx":
+        from ledger.notices.render_docx import render_docx
+
+        return render_docx(document)
+    from ledger.notices.render_pdf import render_pdf
+
+    return render_pdf(document)
+
+
 def render(notice: Notice, ext: str) -> bytes:
     """The DOCX or PDF bytes. A published or withdrawn notice never changes, so its file is rendered once
     and kept under instance/notice-files/ (a PDF with embedded CJK fonts takes seconds to make)."""
     if notice.status == NoticeStatus.draft.value:
         document = build_document(notice)
-        return render_docx(document) if ext == "docx" else render_pdf(document)
+        return _render_file(document, ext)
     folder = Path(current_app.instance_path) / "notice-files"
     path = folder / f"{notice.id}-{notice.status}-v{RENDER_VERSION}.{ext}"
     if path.exists():
         return path.read_bytes()
     document = build_document(notice)
-    data = render_docx(document) if ext == "docx" else render_pdf(document)
+    data = _render_file(document, ext)
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".part") as handle:
         handle.write(data)
