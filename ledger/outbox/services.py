@@ -21,8 +21,13 @@ log = logging.getLogger(__name__)
 BACKOFF_SECONDS = (60, 300, 900, 3600, 4 * 3600, 12 * 3600)
 
 
+def item_url_base() -> str:
+    """Item links are this prefix + the item id."""
+    return f"{current_app.config['LEDGER_BASE_URL'].rstrip('/')}/items/"
+
+
 def item_url(item_id: int) -> str:
-    return f"{current_app.config['LEDGER_BASE_URL'].rstrip('/')}/items/{item_id}"
+    return f"{item_url_base()}{item_id}"
 
 
 def notify_user(user: User, kind: str, subject: str, body: str, item_id: int | None = None,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ledger.outbox.services import item_url
+from ledger.outbox.services import item_url_base
 
 SECTIONS = {  # kind → (section title, short phrase for subjects)
     "escalation": ("超期督办", "超期督办"),
@@ -40,18 +40,20 @@ def _what(entry: Entry) -> str:
     return "请报送本月整改进展"
 
 
-def _line(entry: Entry, reader_id: int) -> str:
+def _line(entry: Entry, reader_id: int, base: str) -> str:
     item = entry.item
     detail = _what(entry)
     if entry.kind in ("escalation", "overdue", "unverified") and item.owner is not None and item.owner_id != reader_id:
         detail += f"；责任人：{item.owner.name}"
     if entry.kind == "escalation" and item.org is not None:
         detail += f"；单位：{item.org.name}"
-    return f"{item.code}“{item.title}”— {detail}\n   {item_url(item.id)}"
+    return f"{item.code}“{item.title}”— {detail}\n   {base}{item.id}"
 
 
-def reminder_message(user, entries: list[Entry]) -> tuple[str, str, str, int | None]:
-    """(subject, body, kind, item_id) of the one message listing all of this person's reminders."""
+def reminder_message(user, entries: list[Entry], base: str | None = None) -> tuple[str, str, str, int | None]:
+    """(subject, body, kind, item_id) of the one message listing all of this person's reminders.
+    ``base``: item links' prefix (outbox.services.item_url_base), read once by a caller writing many."""
+    base = base if base is not None else item_url_base()
     order = list(SECTIONS)
     entries = sorted(entries, key=lambda e: (order.index(e.kind), e.item.code))
     kinds = [k for k in order if any(e.kind == k for e in entries)]
@@ -64,7 +66,7 @@ def reminder_message(user, entries: list[Entry]) -> tuple[str, str, str, int | N
     for kind in kinds:
         section = [e for e in entries if e.kind == kind]
         parts.append(f"■ {SECTIONS[kind][0]}（{len(section)}项）")
-        parts.extend(f"{i}. {_line(e, user.id)}" for i, e in enumerate(section, 1))
+        parts.extend(f"{i}. {_line(e, user.id, base)}" for i, e in enumerate(section, 1))
         parts.append("")
     parts.append(FOOTER)
     kind = kinds[0] if len(kinds) == 1 else "reminders"
@@ -72,8 +74,9 @@ def reminder_message(user, entries: list[Entry]) -> tuple[str, str, str, int | N
     return subject, "\n".join(parts), kind, item_id
 
 
-def digest_message(user, week_start, items: list) -> tuple[str, str]:
+def digest_message(user, week_start, items: list, base: str | None = None) -> tuple[str, str]:
     """The weekly supervisor digest of overdue and flagged items."""
+    base = base if base is not None else item_url_base()
     overdue = [i for i in items if i.overdue]
     flagged = [i for i in items if i.flagged]
     subject = (f"【{items[0].code} 等{len(items)}项】督导周报（{week_start}起）："
@@ -87,6 +90,6 @@ def digest_message(user, week_start, items: list) -> tuple[str, str]:
             notes.append("挂牌督办")
         owner = item.owner.name if item.owner is not None else "—"
         parts.append(f"{number}. {item.code}“{item.title}”— {item.org.name}；责任人：{owner}；{'，'.join(notes)}\n"
-                     f"   {item_url(item.id)}")
+                     f"   {base}{item.id}")
     parts += ["", FOOTER]
     return subject, "\n".join(parts)

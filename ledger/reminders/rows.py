@@ -1,8 +1,9 @@
-"""The few columns of an item the reminder jobs read, as plain rows.
+"""The few columns of an item, and of a person, the reminder jobs read, as plain rows.
 
 Loading ``Item`` entities would also load each one's organisation, owner and leader (joined) and every
 opinion (selectin): at county scale that is 100,000 items and a million opinions held in one session.
 A job reads the columns below instead; the organisation and the owner are shared objects looked up once.
+People are read as ``Person`` rows too: a ``User`` entity also loads its memberships (selectin).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Select, select
 
-from ledger.auth.models import User
+from ledger.auth.models import Membership, User
 from ledger.core import clock
 from ledger.core.db import db
 from ledger.items import lights
@@ -22,6 +23,27 @@ from ledger.orgs.models import Organisation
 COLUMNS = (Item.id, Item.code, Item.title, Item.org_id, Item.owner_id, Item.status, Item.kind, Item.deadline,
            Item.flagged, Item.assigned_at, Item.created_at, Item.submitted_at)
 CHUNK = 500
+
+
+@dataclass(slots=True, frozen=True)
+class Person:
+    """A user as the reminder jobs need them: who, where to write, and how they want reminders."""
+
+    id: int
+    username: str
+    display_name: str
+    email: str | None
+    active: bool
+    reminders_opt_out: bool
+    reminder_delivery: str
+
+    @property
+    def name(self) -> str:  # as User.name
+        return self.display_name or self.username
+
+
+PERSON_COLUMNS = (User.id, User.username, User.display_name, User.email, User.active, User.reminders_opt_out,
+                  User.reminder_delivery)
 
 
 @dataclass(slots=True)
@@ -41,7 +63,7 @@ class ItemRow:
     created_at: datetime
     submitted_at: datetime | None
     org: Organisation | None = None
-    owner: User | None = None
+    owner: Person | None = None
     today: date | None = None  # in the organisation's time zone (the clock is frozen for a job run)
 
     @property
@@ -71,16 +93,29 @@ def all_orgs() -> dict[int, Organisation]:
     return {org.id: org for org in db.session.scalars(select(Organisation))}
 
 
-def users_by_id(user_ids: Iterable[int]) -> dict[int, User]:
-    """Users in chunks of ids (one query per CHUNK, not one per user)."""
+def people_by_id(user_ids: Iterable[int]) -> dict[int, Person]:
+    """People in chunks of ids (one query per CHUNK, not one per user)."""
     ids = sorted(set(user_ids))
-    found: dict[int, User] = {}
+    found: dict[int, Person] = {}
     for start in range(0, len(ids), CHUNK):
-        found.update((u.id, u) for u in db.session.scalars(select(User).where(User.id.in_(ids[start:start + CHUNK]))))
+        rows = db.session.execute(select(*PERSON_COLUMNS).where(User.id.in_(ids[start:start + CHUNK])))
+        found.update((row.id, Person(*row)) for row in rows)
     return found
 
 
-def attach_owners(rows: list[ItemRow]) -> None:
-    owners = users_by_id(r.owner_id for r in rows if r.owner_id is not None)
+def memberships_by_org(role: str) -> dict[int, list[int]]:
+    """Organisation id → ids of the active users holding ``role`` there, in one statement."""
+    found: dict[int, list[int]] = {}
+    for org_id, user_id in db.session.execute(
+            select(Membership.org_id, Membership.user_id).join(User, User.id == Membership.user_id)
+            .where(Membership.role == role, User.active.is_(True)).order_by(Membership.org_id, Membership.user_id)):
+        found.setdefault(org_id, []).append(user_id)
+    return found
+
+
+def attach_owners(rows: list[ItemRow]) -> dict[int, Person]:
+    """Set each row's owner; returns the people read."""
+    owners = people_by_id(r.owner_id for r in rows if r.owner_id is not None)
     for row in rows:
         row.owner = owners.get(row.owner_id) if row.owner_id is not None else None
+    return owners

@@ -1,9 +1,10 @@
-"""The reminder jobs: decide what is owed, record each reminder under its unique key, and write one
-message per person to the outbox and the in-app notifications — all in the caller's transaction.
+"""The reminder jobs: decide what is owed, write one message per person to the outbox and the in-app
+notifications, and record each reminder under its unique key — all in the caller's transaction.
 
-A key another run (or another process) already recorded is skipped by the database itself
-(INSERT … ON CONFLICT DO NOTHING), so a reminder is never sent twice, and nothing is recorded
-unless its message is written in the same transaction, so none is lost to a crash.
+A run reads the keys already recorded and decides only the rest, so a reminder is never sent twice;
+nothing is recorded unless its message is written in the same transaction, so none is lost to a crash.
+Job runs hold a per-database lock (scheduler.lock), so two runs never decide at once; were one to record
+a key first anyway, the unique constraint fails the other run whole, and its next run decides afresh.
 """
 from __future__ import annotations
 
@@ -11,30 +12,40 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
-from itertools import islice
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import bindparam, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, or_, select
 
 from ledger.auth.models import Membership, User
-from ledger.auth.scope import secretaries_of, supervisors_over
 from ledger.core import clock
+from ledger.core.bulk import driver_value, insert_rows
 from ledger.core.db import db
 from ledger.core.enums import ItemKind, ItemStatus, Role
 from ledger.items.models import Event, Item
 from ledger.orgs.models import Organisation
-from ledger.outbox.services import notify_user, notify_users
+from ledger.outbox.services import item_url_base, notify_user, notify_users
 from ledger.reminders import rules as R
 from ledger.reminders.compose import Entry, digest_message, reminder_message
 from ledger.reminders.models import Reminder
-from ledger.reminders.rows import ItemRow, all_orgs, attach_owners, item_rows_query, open_item_rows
+from ledger.reminders.rows import (
+    ItemRow,
+    Person,
+    all_orgs,
+    attach_owners,
+    item_rows_query,
+    memberships_by_org,
+    open_item_rows,
+    people_by_id,
+)
 from ledger.reminders.settings import RulesCache
 
 log = logging.getLogger(__name__)
 CHUNK = 500
 BATCH = 1000  # rows per executemany / people per flush of their messages
+RECORD_COLUMNS = ("kind", "item_key", "item_id", "user_id", "period", "message_id", "created_at", "decided_for")
+ANALYZE_AFTER = 10_000  # reminders recorded in one run, after which PostgreSQL's statistics are refreshed
+Key = tuple[str, int, int, str]  # (kind, item id or 0, user id, period): Reminder's unique key
 
 
 def _local(moment: datetime, tz: str) -> datetime:
@@ -58,24 +69,33 @@ def _facts(item: ItemRow, tz: str, last_progress: dict[int, datetime]) -> R.Item
 
 
 class Audience:
-    """Who receives a kind of reminder about an item, looked up once per organisation per run."""
+    """Who receives a kind of reminder about an item: every secretary and supervisor membership read once
+    per run (two statements), then people by id as the reminders need them."""
 
     def __init__(self) -> None:
-        self._secretaries: dict[int, list[User]] = {}
-        self._supervisors: dict[int, list[User]] = {}
+        self._secretaries = memberships_by_org(Role.secretary.value)
+        self._supervising = memberships_by_org(Role.supervisor.value)
+        self._supervisors: dict[int, list[int]] = {}
+        self.people: dict[int, Person] = {}
 
-    def secretaries(self, org: Organisation) -> list[User]:
-        if org.id not in self._secretaries:
-            self._secretaries[org.id] = secretaries_of(org.id)
-        return self._secretaries[org.id]
+    def load(self, owners: dict[int, Person]) -> None:
+        """Read every secretary and supervisor the rows may need, with the owners already read."""
+        self.people.update(owners)
+        wanted = {uid for ids in (*self._secretaries.values(), *self._supervising.values()) for uid in ids}
+        self.people.update(people_by_id(wanted - set(self.people)))
 
-    def supervisors(self, org: Organisation) -> list[User]:
+    def secretaries(self, org: Organisation) -> list[int]:
+        return self._secretaries.get(org.id, [])
+
+    def supervisors(self, org: Organisation) -> list[int]:
+        """Active supervisors on the organisation or any ancestor (as auth.scope.supervisors_over)."""
         if org.id not in self._supervisors:
-            self._supervisors[org.id] = supervisors_over(org)
+            ids = dict.fromkeys(uid for anc in org.ancestor_ids() for uid in self._supervising.get(anc, []))
+            self._supervisors[org.id] = list(ids)
         return self._supervisors[org.id]
 
-    def users(self, roles: list[str], item: ItemRow, kind: str) -> list[User]:
-        found: dict[int, User] = {}
+    def users(self, roles: list[str], item: ItemRow, kind: str) -> list[Person]:
+        found: dict[int, Person] = {}
         for role in roles:
             if role == "owner":
                 # an owner who has submitted has done their part: overdue notes go to the verifiers' side
@@ -84,12 +104,13 @@ class Audience:
                 else:
                     people = []
             elif role == "secretary":
-                people = self.secretaries(item.org)
+                people = [self.people[uid] for uid in self.secretaries(item.org)]
             elif role == "supervisors":
-                people = self.supervisors(item.org)
+                people = [self.people[uid] for uid in self.supervisors(item.org)]
             else:  # verifiers: supervisors for a flagged item, else the secretaries (or, lacking one, supervisors)
-                people = (self.supervisors(item.org) if item.flagged
-                          else self.secretaries(item.org) or self.supervisors(item.org))
+                ids = (self.supervisors(item.org) if item.flagged
+                       else self.secretaries(item.org) or self.supervisors(item.org))
+                people = [self.people[uid] for uid in ids]
             for user in people:
                 if user.active:
                     found.setdefault(user.id, user)
@@ -106,7 +127,7 @@ def _last_progress(item_ids: list[int]) -> dict[int, datetime]:
     return result
 
 
-def _digest_gate(users: dict[int, User], moment: datetime) -> set[int]:
+def _digest_gate(users: dict[int, Person], moment: datetime) -> set[int]:
     """Users on daily-digest delivery who may receive reminders in this run: once a day, from the digest hour."""
     config = current_app.config
     tz, hour = config["LEDGER_TIMEZONE"], int(config.get("LEDGER_DIGEST_HOUR", 8))
@@ -115,12 +136,15 @@ def _digest_gate(users: dict[int, User], moment: datetime) -> set[int]:
     if not digest_users or local.hour < hour:
         return set()
     opened = datetime.combine(local.date(), time(hour), ZoneInfo(tz))
-    served = set(db.session.scalars(select(Reminder.user_id).where(
-        Reminder.user_id.in_(digest_users), Reminder.decided_for >= opened, Reminder.kind != "weekly_digest")))
+    served: set[int] = set()
+    for start in range(0, len(digest_users), CHUNK):
+        served.update(db.session.scalars(select(Reminder.user_id).where(
+            Reminder.user_id.in_(digest_users[start:start + CHUNK]), Reminder.decided_for >= opened,
+            Reminder.kind != "weekly_digest")))
     return set(digest_users) - served
 
 
-def _wanted(user: User, kind: str, digest_open: set[int]) -> bool:
+def _wanted(user: Person, kind: str, digest_open: set[int]) -> bool:
     if user.reminders_opt_out and kind not in R.ALWAYS_SENT:
         return False
     if user.reminder_delivery == "digest" and user.id not in digest_open:
@@ -128,48 +152,66 @@ def _wanted(user: User, kind: str, digest_open: set[int]) -> bool:
     return True
 
 
-def _insert_keys(rows: Iterable[dict]) -> dict[tuple[str, int, int, str], int]:
-    """Insert reminder rows, given in key order (built lazily, BATCH at a time, to bound memory); the database
-    skips keys already present. Returns key → id of the rows inserted. One statement run as executemany
-    (SQLAlchemy batches it into multi-row INSERT … RETURNING), compiled once.
-
-    Rows go in key order so two concurrent runs wait on each other instead of deadlocking.
-    """
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    table = Reminder.__table__
-    statement = (dialect.insert(table).on_conflict_do_nothing(index_elements=["kind", "item_key", "user_id", "period"])
-                 .returning(table.c.id, table.c.kind, table.c.item_key, table.c.user_id, table.c.period))
+def _known_keys(keys: Iterable[Key]) -> set[Key]:
+    """Which of ``keys`` are already recorded: per kind, a chunk of keys at a time joined to the unique
+    index, one seek per key (an item's older periods are never read, however long its history). Driver
+    SQL: a row-value IN scans the kind's whole index on SQLite, and SQLAlchemy's ``values()`` renders
+    each row as literals (no statement cache), in a form SQLite lacks. PostgreSQL takes three arrays."""
+    by_kind: dict[str, set[tuple[int, int, str]]] = defaultdict(set)
+    for kind, *rest in keys:
+        by_kind[kind].add(tuple(rest))
     connection = db.session.connection()
-    inserted: dict[tuple[str, int, int, str], int] = {}
-    rows = iter(rows)
-    while batch := list(islice(rows, BATCH)):
-        inserted.update((tuple(key), id_) for id_, *key in connection.execute(statement, batch))
-    return inserted
+    postgres = connection.dialect.name == "postgresql"
+    size = CHUNK * 10 if postgres else CHUNK
+    join = ("JOIN reminders r ON r.kind = {mark} AND r.item_key = w.item_key AND r.user_id = w.user_id "
+            "AND r.period = w.period")
+    known: set[Key] = set()
+    for kind, triples in sorted(by_kind.items()):
+        ordered = sorted(triples)
+        for start in range(0, len(ordered), size):
+            chunk = ordered[start:start + size]
+            if postgres:
+                sql = ("SELECT r.item_key, r.user_id, r.period FROM unnest(%s::int[], %s::int[], %s::text[]) "
+                       "AS w (item_key, user_id, period) " + join.format(mark="%s"))
+                params = (*([t[i] for t in chunk] for i in range(3)), kind)
+            else:
+                sql = (f"WITH w (item_key, user_id, period) AS (VALUES {', '.join(['(?, ?, ?)'] * len(chunk))}) "
+                       "SELECT r.item_key, r.user_id, r.period FROM w " + join.format(mark="?"))
+                params = (*(value for triple in chunk for value in triple), kind)
+            known.update((kind, *row) for row in connection.exec_driver_sql(sql, params))
+    return known
 
 
-def _link(links: list[tuple[int, int]]) -> None:
-    """Point reminders at their messages: (reminder id, message id) pairs in one executemany UPDATE."""
-    if links:
-        table = Reminder.__table__
-        db.session.connection().execute(
-            update(table).where(table.c.id == bindparam("rid")).values(message_id=bindparam("mid")),
-            [{"rid": rid, "mid": mid} for rid, mid in links])
+def _record(keys: list[tuple[Key, int | None]], moment: datetime) -> None:
+    """Insert reminder rows (key, message id) in key order (core.bulk: COPY, or the driver's executemany).
 
-
-def _deliver(per_user: dict[int, list[tuple[tuple, Entry]]], users: dict[int, User], ids: dict[tuple, int]) -> int:
-    """One message (and notification) per person listing all of their newly recorded reminders.
-
-    Written BATCH people at a time (one flush for their messages), so memory holds one batch of bodies.
+    A plain INSERT: a key recorded meanwhile fails the run whole (the unique constraint), never sends twice.
     """
+    connection = db.session.connection()
+    at = driver_value(connection, Reminder.__table__.c.created_at, moment)
+    count = insert_rows(connection, "reminders", RECORD_COLUMNS, (
+        (kind, item_key, item_key or None, user_id, period, message_id, at, at)
+        for (kind, item_key, user_id, period), message_id in sorted(keys)))
+    if count >= ANALYZE_AFTER and connection.dialect.name == "postgresql":
+        # Statistics taken while the table was small make the next run's _known_keys hash the whole
+        # table once per chunk (20 s on the county) instead of seeking each key; autovacuum comes later.
+        connection.exec_driver_sql("ANALYZE reminders")
+
+
+def _deliver(per_user: dict[int, list[tuple[Key, Entry]]], users: dict[int, Person]) -> list[tuple[Key, int | None]]:
+    """One message (and notification) per person listing all of their new reminders; returns each
+    reminder's key with its message id. Written BATCH people at a time, so memory holds one batch of bodies."""
     people = list(per_user.items())
+    base = item_url_base()
+    recorded: list[tuple[Key, int | None]] = []
     for start in range(0, len(people), BATCH):
         batch = people[start:start + BATCH]
-        notes = [(users[user_id], *reminder_message(users[user_id], [entry for _, entry in pairs]))
+        notes = [(users[user_id], *reminder_message(users[user_id], [entry for _, entry in pairs], base))
                  for user_id, pairs in batch]
         messages = notify_users([(user, kind, subject, body, item_id) for user, subject, body, kind, item_id in notes])
-        _link([(ids[key], message_id) for (_, pairs), message_id in zip(batch, messages, strict=True)
-               if message_id is not None for key, _ in pairs])
-    return len(people)
+        recorded.extend((key, message_id) for (_, pairs), message_id in zip(batch, messages, strict=True)
+                        for key, _ in pairs)
+    return recorded
 
 
 def _owing_rows(orgs: dict[int, Organisation], rules: dict[int, R.Rules]) -> list[ItemRow]:
@@ -200,8 +242,8 @@ def run_reminders() -> dict[str, int]:
         dues = R.reminders_due(_facts(item, item.org.timezone, last_progress), rules[item.org_id], item.today)
         if dues:
             owed.append((item, dues))
-    attach_owners([item for item, _ in owed])
-    candidates: list[tuple[tuple, Entry, User]] = []
+    audience.load(attach_owners([item for item, _ in owed]))
+    candidates: list[tuple[Key, Entry, Person]] = []
     for item, dues in owed:
         recipients = rules[item.org_id].recipients
         for due in dues:
@@ -211,19 +253,18 @@ def run_reminders() -> dict[str, int]:
     users = {user.id: user for _, _, user in candidates}
     digest_open = _digest_gate(users, moment)
     wanted = [(key, entry) for key, entry, user in candidates if _wanted(user, key[0], digest_open)]
-    ids = _insert_keys({"kind": k[0], "item_key": k[1], "item_id": k[1], "user_id": k[2], "period": k[3],
-                            "created_at": moment, "decided_for": moment} for k in sorted(k for k, _ in wanted))
-    inserted = set(ids)
-    per_user: dict[int, list] = defaultdict(list)
+    known = _known_keys(key for key, _ in wanted)
+    per_user: dict[int, list[tuple[Key, Entry]]] = defaultdict(list)
     for key, entry in wanted:
-        if key in inserted:
+        if key not in known:
             per_user[key[2]].append((key, entry))
-            inserted.discard(key)  # the same key twice in one run (cannot happen, but never send it twice)
-    messages = _deliver(per_user, users, ids)
+            known.add(key)  # the same key twice in one run (cannot happen, but never send it twice)
+    recorded = _deliver(per_user, users)
+    _record(recorded, moment)
     open_items = db.session.scalar(select(func.count()).select_from(Item).where(Item.is_open.is_(True)))
-    counts = {"items": open_items, "owed": len(candidates), "reminders": sum(len(p) for p in per_user.values()),
-              "messages": messages}
-    decided = Counter(key[0] for pairs in per_user.values() for key, _ in pairs)
+    counts = {"items": open_items, "owed": len(candidates), "reminders": len(recorded),
+              "messages": len(per_user)}
+    decided = Counter(key[0] for key, _ in recorded)
     counts.update({kind: decided[kind] for kind in R.KINDS})
     log.info("reminders at %s: %s", moment.isoformat(), counts)
     return counts
@@ -253,10 +294,8 @@ def run_weekly_digest() -> dict[str, int]:
         if user is None or not user.active or user.reminders_opt_out:
             continue
         counts["supervisors"] += 1
-        row = {"kind": "weekly_digest", "item_key": 0, "item_id": None, "user_id": user.id,
-               "period": week.isoformat(), "created_at": moment, "decided_for": moment}
-        ids = _insert_keys([row])
-        if not ids:
+        key: Key = ("weekly_digest", 0, user.id, week.isoformat())
+        if key in _known_keys([key]):
             continue  # this week's digest was already decided
         if candidates is None:
             query = item_rows_query().where(Item.flagged.is_(True) | (Item.deadline < local.date() + timedelta(days=1)))
@@ -267,11 +306,11 @@ def run_weekly_digest() -> dict[str, int]:
         inside = {org.id for org in orgs.values() if any(org.path.startswith(p) for p in paths)}
         items = [item for item in candidates if item.org_id in inside]
         if not items:
+            _record([(key, None)], moment)
             continue  # decided: nothing to report this week, and an empty digest is never sent
-        subject, body = digest_message(user, week, items)
+        subject, body = digest_message(user, week, items, item_url_base())
         message = notify_user(user, "weekly_digest", subject, body)
-        if message is not None:
-            _link([(reminder_id, message.id) for reminder_id in ids.values()])
+        _record([(key, message.id if message is not None else None)], moment)
         counts["digests"] += 1
         counts["items"] += len(items)
     return counts
