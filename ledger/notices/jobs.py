@@ -39,13 +39,17 @@ def closure_period(today: date) -> tuple[date, date]:
     return end.replace(day=1), end
 
 
-def _has_items(org: Organisation, closed_between: tuple[date, date] | None = None) -> bool:
-    if closed_between is None:
-        subtree = select(Organisation.id).where(Organisation.path.like(f"{org.path}%"))
-        return bool(db.session.scalar(select(exists().where(Item.org_id.in_(subtree)))))
+def _orgs_with_items() -> set[int]:
+    """Organisations whose subtree holds at least one item: the item-holding ones and their ancestors."""
+    holding = set(db.session.scalars(select(Item.org_id).distinct()))
+    return {ancestor for org in db.session.scalars(select(Organisation).where(Organisation.id.in_(holding)))
+            for ancestor in org.ancestor_ids()}
+
+
+def _closed_in(org: Organisation, period: tuple[date, date]) -> bool:
     from ledger.notices.snapshots import _bounds
 
-    low, high = _bounds(*closed_between, org.timezone)
+    low, high = _bounds(*period, org.timezone)
     return bool(db.session.scalar(select(exists().where(
         Item.org_id == org.id, Item.status == "closed", Item.closed_at >= low, Item.closed_at < high))))
 
@@ -69,16 +73,17 @@ def draft_due_notices(moment: datetime) -> int:
     from ledger.notices.snapshots import shared_progress_facts
 
     created = 0
-    with clock.frozen_at(moment), shared_progress_facts():
+    with clock.frozen_at(moment), shared_progress_facts(), services.shared_settings():
+        with_items = _orgs_with_items()
         for org in list(db.session.scalars(select(Organisation).order_by(Organisation.id))):
             settings = services.settings_for(org.id)
             today = clock.today(org.timezone)
             due = []
-            if settings["progress_enabled"] and _has_items(org):
+            if settings["progress_enabled"] and org.id in with_items:
                 due.append(("progress", progress_period(today, settings["progress_weekday"])))
             if settings["closure_enabled"]:
                 period = closure_period(today)
-                if _has_items(org, period):
+                if _closed_in(org, period):
                     due.append(("closure", period))
             for kind, period in due:
                 try:

@@ -3,6 +3,9 @@ corrections, settings. Services take the acting user first (None: the scheduler)
 commits."""
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 from sqlalchemy import Select, event, inspect, select
@@ -63,8 +66,24 @@ def default_intro(kind: str, org_name: str, start: date, end: date) -> str:
 
 # --- settings --------------------------------------------------------------------------------------
 
+# Set by the scheduled drafting (notices.jobs), which asks for every organisation's settings twice:
+# every row read once instead (most organisations have none, and a missing row is a query each time).
+_settings: contextvars.ContextVar[dict[int, NoticeSettings] | None] = contextvars.ContextVar(
+    "notice_settings", default=None)
+
+
+@contextmanager
+def shared_settings() -> Iterator[None]:
+    token = _settings.set({row.org_id: row for row in db.session.scalars(select(NoticeSettings))})
+    try:
+        yield
+    finally:
+        _settings.reset(token)
+
+
 def settings_for(org_id: int) -> dict:
-    row = db.session.get(NoticeSettings, org_id)
+    cache = _settings.get()
+    row = cache.get(org_id) if cache is not None else db.session.get(NoticeSettings, org_id)
     if row is None:
         return dict(DEFAULT_NOTICE_SETTINGS)
     return {k: getattr(row, k) for k in DEFAULT_NOTICE_SETTINGS}
