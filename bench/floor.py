@@ -60,10 +60,13 @@ class InProcess:
 
 
 def main_statement(statements: list[tuple[str, object]]) -> tuple[str, object] | None:
-    """The statement that answers the request: the longest SELECT on items, else the longest SELECT."""
+    """The statement that answers the request: the longest SELECT on items that pages (ORDER BY … LIMIT),
+    else the longest SELECT on items, else the longest SELECT. (Paging first: a list page's subtree count
+    can be longer than the list's own statement.)"""
     selects = [s for s in statements if s[0].lstrip().upper().startswith(("SELECT", "WITH"))]
     on_items = [s for s in selects if re.search(r"\bFROM items\b", s[0])]
-    pool = on_items or selects
+    paging = [s for s in on_items if re.search(r"\bORDER BY\b.*\bLIMIT\b", s[0], re.S)]
+    pool = paging or on_items or selects
     return max(pool, key=lambda s: len(s[0])) if pool else None
 
 

@@ -667,6 +667,21 @@ class Bench:
 
 
 # --- the report --------------------------------------------------------------------------------------------
+def cpu_reference() -> float:
+    """Seconds for 10,000,000 Python additions (best of three): this machine's speed, to compare runs by."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        total = 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.process_time() - started)
+    return round(best, 2)
+
+
+CPU_REFERENCE: list[float] = []  # taken when the run starts and when it ends
+
+
 def machine() -> list[str]:
     def sh(cmd: str) -> str:
         return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
@@ -685,7 +700,9 @@ def machine() -> list[str]:
             f"PostgreSQL {pg}; "
             f"SQLAlchemy {sqlalchemy.__version__}; psycopg {psycopg.__version__}; gunicorn {gunicorn.__version__}",
             f"- code: `{sh('git -C ' + str(ROOT) + ' rev-parse --short HEAD')}` (plus uncommitted work of the day "
-            "in the shared tree)"]
+            "in the shared tree)",
+            f"- CPU reference (10,000,000 Python additions, best of 3, `cpu_reference()`): "
+            f"{' s at the start, '.join(str(x) for x in CPU_REFERENCE)} s at the end"]
 
 
 def write_report(benches: list[Bench], out: Path, notes: list[str], append: bool = False) -> None:
@@ -734,6 +751,7 @@ def main() -> None:
     parser.add_argument("--proxy", action="store_true",
                         help="also run the deployment shape: nginx in front (static files, ProxyFix) on each --db")
     args = parser.parse_args()
+    CPU_REFERENCE.append(cpu_reference())
     benches = []
     notes = list(args.note)
     for url in args.db:
@@ -763,6 +781,7 @@ def main() -> None:
         (Path("/tmp/ledger-bench") / f"results-{backend}.json").write_text(json.dumps(
             {"sections": bench.sections, "targets": bench.targets, "rows": bench.data.get("rows")},
             ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    CPU_REFERENCE.append(cpu_reference())
     write_report(benches, Path(args.out), notes, append=args.append)
     log(f"wrote {args.out}")
 
