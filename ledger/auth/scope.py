@@ -84,17 +84,26 @@ def org_clause(user: User, column) -> ColumnElement[bool]:
     return column.in_(sorted(ids)) if ids else false()
 
 
-def item_clause(user: User) -> ColumnElement[bool]:
-    """SQL condition for the items the user may read."""
+def item_clauses(user: User) -> list[ColumnElement[bool]]:
+    """The items the user may read, as alternatives: an item is readable when any one admits it.
+
+    ``item_clause`` is their OR; the ledger list walks each alternative on its own index instead (bench/).
+    """
     from ledger.items.models import Item
 
     scope = scope_of(user)
     if scope.is_admin:
-        return true()
+        return [true()]
     conditions = [Item.owner_id == user.id, Item.leader_id == user.id]
     if scope.managed:
         conditions.append(Item.org_id.in_(sorted(scope.managed)))
-    return or_(*conditions)
+    return conditions
+
+
+def item_clause(user: User) -> ColumnElement[bool]:
+    """SQL condition for the items the user may read."""
+    alternatives = item_clauses(user)
+    return alternatives[0] if len(alternatives) == 1 else or_(*alternatives)
 
 
 def relations_to_item(user: User | None, item) -> set[str]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from flask import request, send_file
+from flask import jsonify, request, send_file
 from pydantic import Field
+from pydantic_core import to_jsonable_python
 
 from ledger.api.blueprint import bp
 from ledger.api.common import (
@@ -163,12 +164,20 @@ def _detail(item) -> dict:
     "figure": "the items a dashboard figure counts (docs/figures.md), with from, to, month, start_day, org_only"})
 def list_items():
     """The ledger: items the caller may see, filtered, sorted and paged by cursor."""
-    page = queries.list_items(actor(), _filters(), limit_arg(), cursor_arg(), request.args.get("sort", "deadline"))
+    page = queries.list_rows(actor(), _filters(), limit_arg(), cursor_arg(), request.args.get("sort", "deadline"),
+                             columns=_LIST_COLUMNS)
     # The opinions' ids only, in one statement, not every merged opinion as an object (most of a page's CPU).
-    opinion_ids = queries.opinion_ids_of(page.rows)
-    rows = [{name: getattr(item, name) for name in ItemOut.model_fields if name != "opinion_ids"}
-            | {"opinion_ids": opinion_ids[item.id]} for item in page.rows]
-    return many(ItemOut, Page(rows, page.next_cursor))
+    opinion_ids = queries.opinion_ids_of([row.id for row in page.rows])
+    # The rows are the database's own values (read as columns, not entities): ItemOut's fields taken as
+    # they are and turned into JSON by pydantic's serialiser, as ItemOut's model_dump(mode="json") would,
+    # without validating each row into a model first (bench/).
+    rows = [{name: getattr(row, name) for name in _LIST_FIELDS} | {"opinion_ids": opinion_ids[row.id]}
+            for row in page.rows]
+    return jsonify({"items": to_jsonable_python(rows), "next_cursor": page.next_cursor})
+
+
+_LIST_FIELDS = tuple(name for name in ItemOut.model_fields if name != "opinion_ids")
+_LIST_COLUMNS = tuple(name for name in _LIST_FIELDS if name not in ("light", "overdue_days"))
 
 
 @api_route(bp, "/items", "POST", body=ItemCreate, response=ItemDetailOut, status=201)

@@ -23,6 +23,8 @@ from ledger.web.common import form_errors, page_blueprint, page_size
 from ledger.web.helpers import choices
 
 bp = page_blueprint("items", __name__, url_prefix="/items")
+# What items/_table.html shows besides the light, overdue days, organisation and owner (read as columns).
+TABLE_COLUMNS = ("title", "code", "flagged", "status", "deadline")
 SORT_LABELS = {"deadline": "完成时限 ↑", "-deadline": "完成时限 ↓", "created": "创建时间 ↑", "-created": "创建时间 ↓"}
 
 
@@ -84,8 +86,8 @@ def index():
     sort = request.args.get("sort", "deadline")
     errors, page = [], None
     try:
-        page = queries.list_items(current_user, _filters(form), page_size(request.args.get("limit")),
-                                  request.args.get("cursor"), sort)
+        page = queries.list_rows(current_user, _filters(form), page_size(request.args.get("limit")),
+                                 request.args.get("cursor"), sort, columns=TABLE_COLUMNS, names=True)
     except Invalid as exc:
         errors = form_errors(form, exc)
     status = 422 if page is None else 200
