@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 
 from ledger.auth.models import User
 from ledger.core import clock
+from ledger.core.bulk import driver_value, insert_rows
 from ledger.core.db import db
 from ledger.core.enums import MessageStatus
 from ledger.outbox.models import Message, Notification
@@ -46,8 +47,8 @@ def notify_user(user: User, kind: str, subject: str, body: str, item_id: int | N
 
 def notify_users(notes: list[tuple[User, str, str, str, int | None]]) -> list[int | None]:
     """``notify_user`` for many people, (user, kind, subject, body, item_id) each, at most one note per person:
-    the same rows, written by two multi-row INSERTs instead of two statements per person. Returns the
-    message id of each note (None: no e-mail address, an in-app notification only)."""
+    the same rows, written by one multi-row INSERT and one bulk insert (core.bulk) instead of two statements
+    per person. Returns the message id of each note (None: no e-mail address, an in-app notification only)."""
     messages, notifications = Message.__table__, Notification.__table__
     mailed = [{"kind": kind, "item_id": item_id, "recipient_user_id": user.id, "to_address": user.email,
                "subject": subject, "body": body} for user, kind, subject, body, item_id in notes if user.email]
@@ -57,9 +58,10 @@ def notify_users(notes: list[tuple[User, str, str, str, int | None]]) -> list[in
         ids = dict(connection.execute(messages.insert().returning(messages.c.recipient_user_id, messages.c.id),
                                       mailed).all())
     message_ids = [ids[user.id] if user.email else None for user, *_ in notes]
-    connection.execute(notifications.insert(), [
-        {"user_id": user.id, "kind": kind, "item_id": item_id, "subject": subject, "body": body, "message_id": mid}
-        for (user, kind, subject, body, item_id), mid in zip(notes, message_ids, strict=True)])
+    now = driver_value(connection, notifications.c.created_at, clock.now())
+    columns = ("user_id", "kind", "item_id", "subject", "body", "message_id", "created_at")
+    insert_rows(connection, "notifications", columns, ((user.id, kind, item_id, subject, body, mid, now)
+                for (user, kind, subject, body, item_id), mid in zip(notes, message_ids, strict=True)))
     return message_ids
 
 
