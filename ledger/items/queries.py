@@ -1,11 +1,25 @@
 """The ledger list: filters, sorting and keyset pagination on indexed columns."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, true, tuple_, union
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+    tuple_,
+    union,
+)
 from sqlalchemy.orm import aliased, defaultload, lazyload
 
 from ledger.auth.models import User
@@ -196,7 +210,8 @@ def _page_ids(alternatives: list[ColumnElement], conditions: list, order: list, 
     halves = [Item.is_open.is_(True), Item.is_open.is_(False)] if key is Item.due_key else [true()]
     arms = [select(Item.id).where(alternative, half, *conditions).order_by(*order).limit(size).subquery()
             for alternative in alternatives for half in halves]
-    return union(*(select(arm.c.id) for arm in arms))
+    # "SELECT id FROM (arm)": naming the column as text spares building each subquery's column collection.
+    return union(*(select(literal_column("id")).select_from(arm) for arm in arms))
 
 
 def list_items(actor: User, filters: dict, limit: int, cursor: str | None, sort: str = "deadline") -> Page:
@@ -234,18 +249,25 @@ _OWNER = aliased(User)
 _ROW_COLUMNS = ("id", "due_key", "is_open", "deadline", "yellow_from")
 
 
-def list_rows(actor: User, filters: dict, limit: int, cursor: str | None, sort: str = "deadline",
-              columns: tuple[str, ...] = (), names: bool = False) -> Page:
-    """The page of ``list_items`` as ``ListRow``s holding Item's ``columns`` (attribute names), and with
-    ``names`` the organisation's and the owner's names: one statement, no ORM entities."""
-    wanted = [getattr(Item, name) for name in dict.fromkeys(_ROW_COLUMNS + tuple(columns))]
+@functools.cache
+def _row_select(columns: tuple[str, ...], names: bool) -> Select:
+    """The select ``list_rows`` starts from, built once per shape (a select is immutable; building one of
+    30 columns on every request cost more than running it)."""
+    wanted = [getattr(Item, name) for name in dict.fromkeys(_ROW_COLUMNS + columns)]
     query = select(*wanted, Organisation.timezone.label("_timezone")).outerjoin(
         Organisation, Organisation.id == Item.org_id)
     if names:
         query = query.add_columns(
             Organisation.name.label("_org_name"), _OWNER.display_name.label("_owner_display"),
             _OWNER.username.label("_owner_username")).outerjoin(_OWNER, _OWNER.id == Item.owner_id)
-    page = _page(query, actor, filters, limit, cursor, sort, entities=False)
+    return query
+
+
+def list_rows(actor: User, filters: dict, limit: int, cursor: str | None, sort: str = "deadline",
+              columns: tuple[str, ...] = (), names: bool = False) -> Page:
+    """The page of ``list_items`` as ``ListRow``s holding Item's ``columns`` (attribute names), and with
+    ``names`` the organisation's and the owner's names: one statement, no ORM entities."""
+    page = _page(_row_select(tuple(columns), names), actor, filters, limit, cursor, sort, entities=False)
     days: dict[str, date] = {}  # today, per organisation time zone (SPEC §3), once per page
     rows = []
     for row in page.rows:
@@ -260,15 +282,21 @@ def list_rows(actor: User, filters: dict, limit: int, cursor: str | None, sort: 
     return Page(rows, page.next_cursor)
 
 
-def opinion_ids_of(item_ids: list[int]) -> dict[int, list[int]]:
-    """The ids of the opinions merged into each item (by id, as Item.opinion_ids orders them), in one statement."""
+@functools.cache
+def _opinion_ids_statement() -> Select:
+    """Built once, on the table (no ORM entity to load): the (item_id, opinion id) pairs of some items."""
     from ledger.opinions.models import Opinion
 
+    opinions = Opinion.__table__
+    return (select(opinions.c.item_id, opinions.c.id)
+            .where(opinions.c.item_id.in_(bindparam("item_ids", expanding=True))).order_by(opinions.c.id))
+
+
+def opinion_ids_of(item_ids: list[int]) -> dict[int, list[int]]:
+    """The ids of the opinions merged into each item (by id, as Item.opinion_ids orders them), in one statement."""
     ids: dict[int, list[int]] = {item_id: [] for item_id in item_ids}
     if ids:
-        pairs = db.session.execute(select(Opinion.item_id, Opinion.id)
-                                   .where(Opinion.item_id.in_(list(ids))).order_by(Opinion.id))
-        for item_id, opinion_id in pairs:
+        for item_id, opinion_id in db.session.execute(_opinion_ids_statement(), {"item_ids": list(ids)}):
             ids[item_id].append(opinion_id)
     return ids
 
