@@ -272,7 +272,7 @@ def list_rows(actor: User, filters: dict, limit: int, cursor: str | None, sort: 
     rows = []
     for row in page.rows:
         values = row._asdict()
-        zone = values.pop("_timezone") or "Asia/Shanghai"
+        zone = values.pop("_timezone") or current_app.config["LEDGER_TIMEZONE"]
         today = days.get(zone) or days.setdefault(zone, clock.today(zone))
         if names:
             display, username = values.pop("_owner_display"), values.pop("_owner_username")
