@@ -679,7 +679,17 @@ def cpu_reference() -> float:
     return round(best, 2)
 
 
+def memory_reference() -> float:
+    """Seconds to allocate and zero 50 MB twenty times: page faults, which Python allocation pays for and
+    which vary between virtual machines far more than arithmetic does."""
+    started = time.perf_counter()
+    for _ in range(20):
+        bytearray(50_000_000)
+    return round(time.perf_counter() - started, 2)
+
+
 CPU_REFERENCE: list[float] = []  # taken when the run starts and when it ends
+MEMORY_REFERENCE: list[float] = []
 
 
 def machine() -> list[str]:
@@ -702,12 +712,14 @@ def machine() -> list[str]:
             f"- code: `{sh('git -C ' + str(ROOT) + ' rev-parse --short HEAD')}` (plus uncommitted work of the day "
             "in the shared tree)",
             f"- CPU reference (10,000,000 Python additions, best of 3, `cpu_reference()`): "
-            f"{' s at the start, '.join(str(x) for x in CPU_REFERENCE)} s at the end"]
+            f"{' s at the start, '.join(str(x) for x in CPU_REFERENCE)} s at the end; memory reference "
+            f"(20 fresh 50 MB buffers, `memory_reference()`): "
+            f"{' s at the start, '.join(str(x) for x in MEMORY_REFERENCE)} s at the end"]
 
 
 def write_report(benches: list[Bench], out: Path, notes: list[str], append: bool = False) -> None:
     if append and out.exists():
-        lines = [out.read_text(encoding="utf-8").rstrip(), ""] + notes
+        lines = [out.read_text(encoding="utf-8").rstrip(), ""] + notes + [machine()[-1]]
         _bench_lines(benches, lines)
         out.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return
@@ -752,6 +764,7 @@ def main() -> None:
                         help="also run the deployment shape: nginx in front (static files, ProxyFix) on each --db")
     args = parser.parse_args()
     CPU_REFERENCE.append(cpu_reference())
+    MEMORY_REFERENCE.append(memory_reference())
     benches = []
     notes = list(args.note)
     for url in args.db:
@@ -782,6 +795,7 @@ def main() -> None:
             {"sections": bench.sections, "targets": bench.targets, "rows": bench.data.get("rows")},
             ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     CPU_REFERENCE.append(cpu_reference())
+    MEMORY_REFERENCE.append(memory_reference())
     write_report(benches, Path(args.out), notes, append=args.append)
     log(f"wrote {args.out}")
 
