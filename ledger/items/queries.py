@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased, defaultload, lazyload
 
 from ledger.auth.models import User
-from ledger.auth.scope import item_clauses, scope_of
+from ledger.auth.scope import item_clauses
 from ledger.core import clock
 from ledger.core.db import db
 from ledger.core.enums import ItemKind, ItemStatus
@@ -100,19 +100,6 @@ def _on_local_day(condition_for: Callable[[date], ColumnElement]) -> ColumnEleme
                       condition_for(clock.today(zone))) for zone in zones))
 
 
-def _scope_alternatives(actor: User, organisations: int | None) -> list[ColumnElement]:
-    """``item_clauses``, but nothing for a supervisor whose subtrees hold every organisation: every item
-    belongs to one, and an OR over all of them only misleads the planner (SQLite, a small tree: a
-    MULTI-INDEX OR and a sort of the ledger instead of walking ix_items_due)."""
-    scope = scope_of(actor)
-    if scope.supervised:
-        if organisations is None:
-            organisations = db.session.scalar(select(func.count(Organisation.id)))
-        if len(scope.managed) == organisations:
-            return [true()]
-    return item_clauses(actor)
-
-
 def build_filters(actor: User, filters: dict) -> list:
     """SQL conditions for the list filters of SPEC §8 (all combined with the actor's scope)."""
     alternatives, conditions = _scope_and_filters(actor, filters)
@@ -120,9 +107,9 @@ def build_filters(actor: User, filters: dict) -> list:
 
 
 def _scope_and_filters(actor: User, filters: dict) -> tuple[list[ColumnElement], list]:
-    """The actor's scope as alternatives (``_scope_alternatives``) and the filters' conditions."""
+    """The actor's scope as alternatives (``auth.scope.item_clauses``) and the filters' conditions."""
     ids, organisations = _subtree(filters["org_id"]) if filters.get("org_id") is not None else ([], None)
-    alternatives = _scope_alternatives(actor, organisations)
+    alternatives = item_clauses(actor)
     conditions = []
     if organisations is not None:
         subtree = _subtree_clause(ids, organisations)
