@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Select, select
 
-from ledger.auth.models import Membership, User
+from ledger.auth.models import User
 from ledger.core import clock
 from ledger.core.db import db
 from ledger.items import lights
@@ -100,16 +100,6 @@ def people_by_id(user_ids: Iterable[int]) -> dict[int, Person]:
     for start in range(0, len(ids), CHUNK):
         rows = db.session.execute(select(*PERSON_COLUMNS).where(User.id.in_(ids[start:start + CHUNK])))
         found.update((row.id, Person(*row)) for row in rows)
-    return found
-
-
-def memberships_by_org(role: str) -> dict[int, list[int]]:
-    """Organisation id → ids of the active users holding ``role`` there, in one statement."""
-    found: dict[int, list[int]] = {}
-    for org_id, user_id in db.session.execute(
-            select(Membership.org_id, Membership.user_id).join(User, User.id == Membership.user_id)
-            .where(Membership.role == role, User.active.is_(True)).order_by(Membership.org_id, Membership.user_id)):
-        found.setdefault(org_id, []).append(user_id)
     return found
 
 

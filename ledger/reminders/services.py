@@ -18,8 +18,9 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 
 from ledger.auth.models import Membership, User
+from ledger.auth.scope import RoleHolders
 from ledger.core import clock
-from ledger.core.bulk import driver_value, insert_rows
+from ledger.core.bulk import driver_value, insert_rows, present_rows
 from ledger.core.db import db
 from ledger.core.enums import ItemKind, ItemStatus, Role
 from ledger.items.models import Event, Item
@@ -34,7 +35,6 @@ from ledger.reminders.rows import (
     all_orgs,
     attach_owners,
     item_rows_query,
-    memberships_by_org,
     open_item_rows,
     people_by_id,
 )
@@ -69,30 +69,23 @@ def _facts(item: ItemRow, tz: str, last_progress: dict[int, datetime]) -> R.Item
 
 
 class Audience:
-    """Who receives a kind of reminder about an item: every secretary and supervisor membership read once
-    per run (two statements), then people by id as the reminders need them."""
+    """Who receives a kind of reminder about an item: the role holders read once per run
+    (auth.scope.RoleHolders), then people by id as the reminders need them."""
 
     def __init__(self) -> None:
-        self._secretaries = memberships_by_org(Role.secretary.value)
-        self._supervising = memberships_by_org(Role.supervisor.value)
-        self._supervisors: dict[int, list[int]] = {}
+        self.holders = RoleHolders()
         self.people: dict[int, Person] = {}
 
     def load(self, owners: dict[int, Person]) -> None:
         """Read every secretary and supervisor the rows may need, with the owners already read."""
         self.people.update(owners)
-        wanted = {uid for ids in (*self._secretaries.values(), *self._supervising.values()) for uid in ids}
-        self.people.update(people_by_id(wanted - set(self.people)))
+        self.people.update(people_by_id(self.holders.user_ids() - set(self.people)))
 
     def secretaries(self, org: Organisation) -> list[int]:
-        return self._secretaries.get(org.id, [])
+        return self.holders.secretaries_of(org.id)
 
     def supervisors(self, org: Organisation) -> list[int]:
-        """Active supervisors on the organisation or any ancestor (as auth.scope.supervisors_over)."""
-        if org.id not in self._supervisors:
-            ids = dict.fromkeys(uid for anc in org.ancestor_ids() for uid in self._supervising.get(anc, []))
-            self._supervisors[org.id] = list(ids)
-        return self._supervisors[org.id]
+        return self.holders.supervisors_over(org)
 
     def users(self, roles: list[str], item: ItemRow, kind: str) -> list[Person]:
         found: dict[int, Person] = {}
@@ -152,33 +145,20 @@ def _wanted(user: Person, kind: str, digest_open: set[int]) -> bool:
     return True
 
 
+KEY_COLUMNS = (("item_key", "int"), ("user_id", "int"), ("period", "text"))  # with kind: the unique index
+
+
 def _known_keys(keys: Iterable[Key]) -> set[Key]:
-    """Which of ``keys`` are already recorded: per kind, a chunk of keys at a time joined to the unique
-    index, one seek per key (an item's older periods are never read, however long its history). Driver
-    SQL: a row-value IN scans the kind's whole index on SQLite, and SQLAlchemy's ``values()`` renders
-    each row as literals (no statement cache), in a form SQLite lacks. PostgreSQL takes three arrays."""
+    """Which of ``keys`` are already recorded: per kind, one seek per key on the unique index (an item's
+    older periods are never read, however long its history)."""
     by_kind: dict[str, set[tuple[int, int, str]]] = defaultdict(set)
     for kind, *rest in keys:
         by_kind[kind].add(tuple(rest))
     connection = db.session.connection()
-    postgres = connection.dialect.name == "postgresql"
-    size = CHUNK * 10 if postgres else CHUNK
-    join = ("JOIN reminders r ON r.kind = {mark} AND r.item_key = w.item_key AND r.user_id = w.user_id "
-            "AND r.period = w.period")
     known: set[Key] = set()
     for kind, triples in sorted(by_kind.items()):
-        ordered = sorted(triples)
-        for start in range(0, len(ordered), size):
-            chunk = ordered[start:start + size]
-            if postgres:
-                sql = ("SELECT r.item_key, r.user_id, r.period FROM unnest(%s::int[], %s::int[], %s::text[]) "
-                       "AS w (item_key, user_id, period) " + join.format(mark="%s"))
-                params = (*([t[i] for t in chunk] for i in range(3)), kind)
-            else:
-                sql = (f"WITH w (item_key, user_id, period) AS (VALUES {', '.join(['(?, ?, ?)'] * len(chunk))}) "
-                       "SELECT r.item_key, r.user_id, r.period FROM w " + join.format(mark="?"))
-                params = (*(value for triple in chunk for value in triple), kind)
-            known.update((kind, *row) for row in connection.exec_driver_sql(sql, params))
+        found = present_rows(connection, "reminders", KEY_COLUMNS, sorted(triples), ("kind", kind))
+        known.update((kind, *row) for row in found)
     return known
 
 

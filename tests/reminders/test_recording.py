@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from ledger.core import bulk
 from ledger.core.db import db
 from ledger.outbox.models import Message, Notification
 from ledger.reminders import services
@@ -42,7 +43,7 @@ def test_a_key_recorded_behind_the_runs_back_fails_the_run_with_nothing_written(
 
 
 def test_many_keys_are_looked_up_in_chunks(app, w, make, monkeypatch):
-    monkeypatch.setattr(services, "CHUNK", 2)
+    monkeypatch.setattr(bulk, "LOOKUP_CHUNK", {"sqlite": 2, "postgresql": 2})
     items = [make(days=1) for _ in range(5)]
     assert run(at(2))["reminders"]["overdue"] == 10
     assert run(at(2, minute=5))["reminders"]["reminders"] == 0
