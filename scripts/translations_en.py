@@ -77,6 +77,8 @@ EN = {
     "是": "Yes",
     "否": "No",
     "组织（含下级）": "Organisation (with subtree)",
+    "组织名称": "Organisation name",
+    "相符的组织": "Matching organisations",
     "状态": "Status",
     "责任人": "Owner",
     "预警灯": "Light",

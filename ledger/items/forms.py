@@ -42,6 +42,8 @@ class FilterForm(FlaskForm):
         csrf = False
 
     org_id = SelectField(_l("组织（含下级）"), choices=[], validate_choice=False, widget=ManyOptionsSelect())
+    # Beyond page_filters.ORG_SELECT_LIMIT organisations, a name instead of the select (a province has 3,000).
+    org = StringField(_l("组织（含下级）"), validators=[Optional(), Length(max=200)])
     status = SelectMultipleField(_l("状态"), choices=[], validate_choice=False)
     # A username or name, resolved within the viewer's scope (a county has 10,000 users: no <select> of
     # them all); ``owner_id`` in the address (dashboard links) still filters and fills this in.
@@ -53,6 +55,11 @@ class FilterForm(FlaskForm):
     kind = SelectField(_l("类型"), choices=[], validate_choice=False)
     category = SelectField(_l("类别"), choices=[], validate_choice=False)
     q = StringField(_l("关键词"), validators=[Optional(), Length(max=100)])
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.org_search = False  # the organisation filter is the name field, not the select
+        self.org_candidates: list[tuple[int, str]] = []  # what a typed name matched, to choose from
 
 
 class ItemForm(FlaskForm):

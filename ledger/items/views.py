@@ -9,16 +9,16 @@ from sqlalchemy.orm import defaultload
 
 from ledger.auth.models import User
 from ledger.auth.scope import scope_of
-from ledger.auth.services import find_user, users_query, visible_user
+from ledger.auth.services import users_query
 from ledger.core.db import db
 from ledger.core.enums import ItemStatus
 from ledger.core.errors import Forbidden, Invalid, InvalidTransition, LedgerError, TooLarge, VersionConflict
-from ledger.items import attachments, queries, services
-from ledger.items.forms import ACTION_FORMS, FilterForm, ItemForm, UploadForm
+from ledger.items import attachments, page_filters, queries, services
+from ledger.items.forms import ACTION_FORMS, ItemForm, UploadForm
 from ledger.items.models import Attachment, Event, Extension
 from ledger.opinions.services import get_opinion
 from ledger.orgs.models import Organisation
-from ledger.orgs.services import category_names, list_orgs_query
+from ledger.orgs.services import category_names
 from ledger.web.common import form_errors, page_blueprint, page_size
 from ledger.web.helpers import choices
 
@@ -37,63 +37,22 @@ def _user_choices(blank: str | None = None) -> list[tuple]:
     return ([("", blank)] if blank is not None else []) + options
 
 
-def _org_choices(orgs) -> list[tuple[int, str]]:
-    """Organisations in tree order, each indented under its parent (a county has 300 of them)."""
-    rows = sorted(orgs, key=lambda o: o.path)
-    top = min((o.path.count("/") for o in rows), default=0)
-    return [(o.id, "\u3000" * (o.path.count("/") - top) + o.name) for o in rows]
-
-
-def _filters(form: FilterForm) -> dict:
-    def as_int(value):
-        return int(value) if value and str(value).isdigit() else None
-
-    def as_bool(value):
-        return {"1": True, "0": False}.get(value or "")
-
-    return {"org_id": as_int(form.org_id.data), "status": [s for s in request.args.getlist("status") if s],
-            "owner_id": _owner_id(form), "light": form.light.data or None,
-            "overdue": as_bool(form.overdue.data), "flagged": as_bool(form.flagged.data),
-            "kind": form.kind.data or None, "category": form.category.data or None, "q": form.q.data or None,
-            # a dashboard number's drill-down (ledger.stats.figures): the same item set the figure counts
-            **{k: request.args[k] for k in ("figure", "from", "to", "month", "start_day", "org_only")
-               if request.args.get(k)}}
-
-
-def _owner_id(form: FilterForm) -> int | None:
-    """The owner filter: a typed username or name (resolved within the viewer's scope, else a field error),
-    or ``owner_id`` from a link, shown in the field by username when the viewer may see that user."""
-    if (form.owner.data or "").strip():
-        return find_user(current_user, form.owner.data, "owner").id
-    raw = request.args.get("owner_id", "")
-    if not raw.isdigit():
-        return None
-    owner = visible_user(current_user, int(raw))
-    if owner is not None:
-        form.owner.data = owner.username
-    return int(raw)
-
-
 @bp.route("")
 @login_required
 def index():
-    form = FilterForm(request.args)
-    orgs = db.session.execute(list_orgs_query(current_user)
-                              .with_only_columns(Organisation.id, Organisation.name, Organisation.path))
-    form.org_id.choices = [("", gettext("全部"))] + _org_choices(orgs)
-    form.kind.choices = [("", gettext("全部"))] + choices("kind")
-    form.category.choices = [("", gettext("全部"))] + [(c, gettext(c)) for c in category_names()]
+    form = page_filters.filter_form(current_user)
     sort = request.args.get("sort", "deadline")
     errors, page = [], None
     try:
-        page = queries.list_rows(current_user, _filters(form), page_size(request.args.get("limit")),
+        page = queries.list_rows(current_user, page_filters.filters_of(form, current_user),
+                                 page_size(request.args.get("limit")),
                                  request.args.get("cursor"), sort, columns=TABLE_COLUMNS, names=True)
     except Invalid as exc:
         errors = form_errors(form, exc)
     status = 422 if page is None else 200
     return render_template("items/index.html", form=form, page=page, errors=errors, sort=sort,
                            sorts=SORT_LABELS, statuses=choices("status"),
-                           chosen_statuses=request.args.getlist("status"),
+                           chosen_statuses=page_filters.chosen_statuses(),
                            can_create=bool(scope_of(current_user).secretary_orgs)), status
 
 
@@ -106,7 +65,7 @@ def new():
         raise Forbidden(gettext("只有支部书记可以新建整改事项"))
     form = ItemForm()
     orgs = db.session.scalars(select(Organisation).where(Organisation.id.in_(sorted(scope.secretary_orgs))))
-    form.org_id.choices = _org_choices(orgs)
+    form.org_id.choices = page_filters.org_choices(orgs)
     form.owner_id.choices = _user_choices()
     form.leader_id.choices = [("", gettext("（不指定）"))] + form.owner_id.choices
     form.category.choices = [("", gettext("（不分类）"))] + [(c, gettext(c)) for c in category_names()]

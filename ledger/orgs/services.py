@@ -81,6 +81,36 @@ def list_orgs_query(actor: User) -> Select:
     return query if ids is None else query.where(Organisation.id.in_(sorted(ids)))
 
 
+def readable_org_count(actor: User) -> int:
+    """How many organisations the actor may list (no rows read)."""
+    ids = readable_org_ids(actor)
+    return len(ids) if ids is not None else db.session.scalar(select(func.count(Organisation.id)))
+
+
+def find_orgs(actor: User, text: str, limit: int = 6) -> list[tuple[int, str]]:
+    """Organisations the actor may list named ``text`` — exactly if any are, else containing it — as
+    (id, label) in tree order, each label led by its parent's name (a county repeats "第一支部")."""
+    text = (text or "").strip()
+    if not text:
+        return []
+    readable = list_orgs_query(actor).with_only_columns(Organisation.id, Organisation.name, Organisation.parent_id)
+    rows = db.session.execute(readable.where(Organisation.name == text).order_by(Organisation.path).limit(limit)).all()
+    if not rows:
+        rows = db.session.execute(readable.where(Organisation.name.contains(text, autoescape=True))
+                                  .order_by(Organisation.path).limit(limit)).all()
+    parent_ids = sorted({row.parent_id for row in rows if row.parent_id is not None})
+    parents = dict(db.session.execute(select(Organisation.id, Organisation.name)
+                                      .where(Organisation.id.in_(parent_ids))).all()) if parent_ids else {}
+    return [(row.id, f"{parents[row.parent_id]} › {row.name}" if row.parent_id in parents else row.name)
+            for row in rows]
+
+
+def org_name(actor: User, org_id: int) -> str | None:
+    """The organisation's name, if the actor may list it."""
+    return db.session.scalar(list_orgs_query(actor).with_only_columns(Organisation.name)
+                             .where(Organisation.id == org_id))
+
+
 def get_org(actor: User, org_id: int) -> Organisation:
     org = db.session.get(Organisation, org_id)
     ids = readable_org_ids(actor)

@@ -64,11 +64,11 @@ def template():
 @bp.route("/items/export")
 @login_required
 def export_items():
-    """The same filters as the ledger list (org_id, status, overdue, flagged, light, q …)."""
-    from ledger.items.api import _filters
+    """The rows the ledger page shows: its address, read as the page reads it, in the page's order."""
+    from ledger.items.page_filters import export_filters
 
-    fmt = downloads.export_format()
-    filters, sort, user = _filters(), request.args.get("sort", "created"), current_user._get_current_object()
+    fmt, user = downloads.export_format(), current_user._get_current_object()
+    filters, sort = export_filters(user), request.args.get("sort", "deadline")
     name = f"整改台账.{fmt}"
     return downloads.download(export.to_tempfile(lambda out: export.write_ledger(user, filters, out, fmt, sort)),
                               name, export.MIMETYPES[fmt])

@@ -2,6 +2,8 @@
 user in a county), while ``owner_id`` links from the dashboards keep working."""
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 from ledger.core.db import db
@@ -60,3 +62,26 @@ def test_filters_in_english(browser, w):
     b.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     page = b.get("/items").text
     assert 'placeholder="Username / Name"' in page and ">Owner<" in page
+
+
+def _exported_codes(response) -> list[str]:
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    column = rows[0].index("事项编号")
+    return [row[column] for row in rows[1:]]
+
+
+def test_the_export_link_holds_what_the_page_shows(f, browser, w):
+    """The page's own address (repeated ``status``, a typed owner) read by the export as by the list."""
+    pending = f.item(w.sec_a, w.org_a, w.owner_a, title="甲待认领", days=5)
+    claimed = f.item(w.sec_a, w.org_a, w.owner_a, status="claimed", title="甲已认领", days=3)
+    f.item(w.sec_a, w.org_a, w.owner_a, status="closed", title="甲已销号", days=1)
+    f.item(w.sec_a, w.org_a, w.owner_a2, status="claimed", title="甲二已认领", days=2)
+    b = browser(w.sec_a)
+    query = "status=pending&status=claimed&owner=owner_a"
+    page = b.get(f"/items?{query}").text
+    assert _titles(page) == {"甲待认领", "甲已认领"}
+    link = re.search(r'href="(/spreadsheets/items/export\?[^"]*)"', page).group(1).replace("&amp;", "&")
+    exported = b.get(link + "&format=csv")
+    assert exported.status_code == 200
+    assert _exported_codes(exported) == [claimed.code, pending.code]  # the page's order: deadline first
+    assert b.get("/spreadsheets/items/export?format=csv&owner=nobody").status_code == 422
