@@ -1,6 +1,7 @@
 """Settings, read from ``LEDGER_*`` environment variables or ``instance/ledger.cfg``."""
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -32,6 +33,11 @@ def _secret_key(instance: Path) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+def json_text(value) -> str:
+    """JSON as stored in JSON columns (a plain function: psycopg keys its JSON dumpers on the code object)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def load_settings(instance: Path | None = None, overrides: dict | None = None) -> dict:
     """Build the Flask config mapping: defaults < instance file < environment < overrides."""
     instance = Path(instance or os.environ.get("LEDGER_INSTANCE_PATH") or DEFAULT_INSTANCE)
@@ -50,7 +56,9 @@ def load_settings(instance: Path | None = None, overrides: dict | None = None) -
         "LEDGER_ENV": get("LEDGER_ENV", "development"),
         "SECRET_KEY": get("LEDGER_SECRET_KEY") or _secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # JSON columns keep Chinese as UTF-8, not \uXXXX escapes: a county's scheduled notices are a quarter smaller
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True,
+                                      "json_serializer": json_text},
         "LEDGER_SMTP_URL": get("LEDGER_SMTP_URL", ""),
         "LEDGER_MAIL_FROM": get("LEDGER_MAIL_FROM", "ledger@localhost"),
         "LEDGER_BASE_URL": get("LEDGER_BASE_URL", "http://127.0.0.1:5000"),

@@ -39,3 +39,22 @@ def test_secret_key_generated_once_and_kept(tmp_path, monkeypatch):
     assert load_settings(tmp_path)["SECRET_KEY"] == first
     monkeypatch.setenv("LEDGER_SECRET_KEY", "given")
     assert load_settings(tmp_path)["SECRET_KEY"] == "given"
+
+
+def test_json_columns_store_chinese_as_text_not_escapes(app, f):
+    """A county's scheduled notices are a quarter smaller without \\uXXXX escapes (bench/FINDINGS.md)."""
+    from datetime import date
+
+    from sqlalchemy import text
+
+    from ledger.core.db import db
+    from ledger.notices import services
+
+    w = f.world()
+    notice = services.create_draft(None, w.org_a.id, "review", date(2026, 1, 1), date(2026, 1, 31))
+    db.session.commit()
+    stored = db.session.execute(text("SELECT CAST(content AS TEXT) FROM notices WHERE id = :id"),
+                                {"id": notice.id}).scalar()
+    assert "甲支部" in stored and "\\u" not in stored
+    db.session.expire_all()
+    assert db.session.get(type(notice), notice.id).content["org"]["name"] == "甲支部"

@@ -34,9 +34,11 @@ def _rate(part: int, whole: int) -> str | None:
     return str((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def _subtree(org: Organisation) -> list[Organisation]:
-    return list(db.session.scalars(select(Organisation).where(Organisation.path.like(f"{org.path}%"))
-                                   .order_by(Organisation.path)))
+def _subtree(org: Organisation) -> list[Row]:
+    """(id, name) of the organisation and everything under it, in tree order (columns: a scheduled run
+    asks this of every organisation, and entities would each bring their settings along)."""
+    return list(db.session.execute(select(Organisation.id, Organisation.name)
+                                   .where(Organisation.path.like(f"{org.path}%")).order_by(Organisation.path)))
 
 
 def _bounds(start: date, end: date, tz: str) -> tuple[datetime, datetime]:

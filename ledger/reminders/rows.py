@@ -65,10 +65,7 @@ class ItemRow:
     org: Organisation | None = None
     owner: Person | None = None
     today: date | None = None  # in the organisation's time zone (the clock is frozen for a job run)
-
-    @property
-    def overdue_days(self) -> int:
-        return lights.overdue_days(True, self.deadline, self.today)
+    overdue_days: int = 0  # as of ``today``: set once, read by every message that lists the item
 
     @property
     def overdue(self) -> bool:
@@ -82,6 +79,7 @@ def open_item_rows(query: Select, orgs: dict[int, Organisation]) -> Iterator[Ite
         row = ItemRow(*values)
         row.org = orgs[row.org_id]
         row.today = today[row.org.timezone]
+        row.overdue_days = lights.overdue_days(True, row.deadline, row.today)
         yield row
 
 

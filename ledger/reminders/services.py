@@ -75,39 +75,42 @@ class Audience:
     def __init__(self) -> None:
         self.holders = RoleHolders()
         self.people: dict[int, Person] = {}
+        self._decided: dict[tuple[str, int, bool], list[Person]] = {}
 
     def load(self, owners: dict[int, Person]) -> None:
         """Read every secretary and supervisor the rows may need, with the owners already read."""
         self.people.update(owners)
         self.people.update(people_by_id(self.holders.user_ids() - set(self.people)))
 
-    def secretaries(self, org: Organisation) -> list[int]:
-        return self.holders.secretaries_of(org.id)
-
-    def supervisors(self, org: Organisation) -> list[int]:
-        return self.holders.supervisors_over(org)
-
     def users(self, roles: list[str], item: ItemRow, kind: str) -> list[Person]:
         found: dict[int, Person] = {}
         for role in roles:
             if role == "owner":
                 # an owner who has submitted has done their part: overdue notes go to the verifiers' side
-                if item.owner is not None and not (kind == "overdue" and item.status == "awaiting_verification"):
-                    people = [item.owner]
-                else:
-                    people = []
-            elif role == "secretary":
-                people = [self.people[uid] for uid in self.secretaries(item.org)]
-            elif role == "supervisors":
-                people = [self.people[uid] for uid in self.supervisors(item.org)]
-            else:  # verifiers: supervisors for a flagged item, else the secretaries (or, lacking one, supervisors)
-                ids = (self.supervisors(item.org) if item.flagged
-                       else self.secretaries(item.org) or self.supervisors(item.org))
-                people = [self.people[uid] for uid in ids]
-            for user in people:
-                if user.active:
-                    found.setdefault(user.id, user)
+                owner = item.owner
+                if owner is not None and owner.active and not (kind == "overdue"
+                                                               and item.status == "awaiting_verification"):
+                    found.setdefault(owner.id, owner)
+                continue
+            for user in self._staff(role, item.org, item.flagged):
+                found.setdefault(user.id, user)
         return list(found.values())
+
+    def _staff(self, role: str, org: Organisation, flagged: bool) -> list[Person]:
+        """The active people of ``role`` for an item of ``org``: decided once per organisation (and, for the
+        verifiers, per flag), not once per reminder."""
+        key = (role, org.id, flagged and role not in ("secretary", "supervisors"))
+        if key not in self._decided:
+            if role == "secretary":
+                ids = self.holders.secretaries_of(org.id)
+            elif role == "supervisors":
+                ids = self.holders.supervisors_over(org)
+            elif flagged:  # verifiers of a flagged item: the supervisors
+                ids = self.holders.supervisors_over(org)
+            else:  # verifiers: the secretaries, or, lacking one, the supervisors
+                ids = self.holders.secretaries_of(org.id) or self.holders.supervisors_over(org)
+            self._decided[key] = [person for uid in ids if (person := self.people[uid]).active]
+        return self._decided[key]
 
 
 def _last_progress(item_ids: list[int]) -> dict[int, datetime]:
