@@ -26,3 +26,15 @@ def test_lists_read_the_same_with_and_without_the_condition(app, f, api):
     for user, expected in ((w.sup_root, {mine.id, other.id}), (w.sup_a, {mine.id})):
         status, body = api(user).get("/items")
         assert status == 200 and {row["id"] for row in body["items"]} == expected, user.username
+
+
+def test_overlapping_and_sibling_subtrees_read_as_one_set(app, f):
+    """The subtree ids come back gathered into one value (array_agg / group_concat): overlaps count once."""
+    w = f.world()
+    leaf = f.org("甲支部一组", w.org_a)
+    both = f.user("sup_both", [(w.org_a, "supervisor"), (w.org_b, "supervisor")])
+    nested = f.user("sup_nested", [(w.root, "supervisor"), (w.org_a, "supervisor")])
+    assert scope_of(both).supervised == {w.org_a.id, leaf.id, w.org_b.id} and not scope_of(both).every_org
+    assert scope_of(nested).supervised == {w.root.id, w.org_a.id, w.org_b.id, leaf.id}
+    assert scope_of(nested).every_org
+    assert scope_of(w.sec_a).supervised == set()
