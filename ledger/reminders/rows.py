@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, null, select
 
 from ledger.auth.models import User
 from ledger.core import clock
@@ -83,8 +83,14 @@ def open_item_rows(query: Select, orgs: dict[int, Organisation]) -> Iterator[Ite
         yield row
 
 
-def item_rows_query() -> Select:
-    return select(*COLUMNS).where(Item.is_open.is_(True))
+# What a message shows of an item: the moments the rules read (assigned, created, submitted) left out.
+SHOWN_COLUMNS = tuple(null().label(c.key) if c.key in ("assigned_at", "created_at", "submitted_at") else c
+                      for c in COLUMNS)
+
+
+def item_rows_query(shown_only: bool = False) -> Select:
+    """Open items as ItemRow columns; ``shown_only``: without the moments only the rules need."""
+    return select(*(SHOWN_COLUMNS if shown_only else COLUMNS)).where(Item.is_open.is_(True))
 
 
 def all_orgs() -> dict[int, Organisation]:
