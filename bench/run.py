@@ -17,6 +17,7 @@ import platform
 import random
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import date, datetime, timedelta
@@ -472,13 +473,19 @@ class Bench:
                         f"{run['output'][-300:].replace(chr(10), '; ').replace('|', '/')} |")
         moment = f"{date.today() + timedelta(days=2)}T08:00:00+08:00"
         before = counts()
-        procs = []
+        procs, logs = [], [tempfile.TemporaryFile("w+") for _ in range(2)]
         started = time.perf_counter()
-        for _ in range(2):
+        for log in logs:  # output to files, not pipes: the run holding the lock must never block on a full pipe
             procs.append(subprocess.Popen(flask_cmd("ledger", "run-jobs", "--at", moment), cwd=ROOT, env=self.env,
-                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
-        outs = [p.communicate(timeout=300)[0] for p in procs]
+                                          stdout=log, stderr=subprocess.STDOUT, text=True))
+        for proc in procs:
+            proc.wait(timeout=300)
         wall = time.perf_counter() - started
+        outs = []
+        for log in logs:
+            log.seek(0)
+            outs.append(log.read())
+            log.close()
         after = counts()
         created = [after[t] - before[t] for t in ("messages", "notifications", "reminders")]
         rows.append(f"| two at once ({moment}) | {wall:.2f} | – | {created} | {[p.returncode for p in procs]} | "
