@@ -50,9 +50,6 @@ def export_filters(actor: User) -> dict:
 
 def filters_of(form: FilterForm, actor: User) -> dict:
     """The list's filters; a typed owner or organisation that names no one (or several): Invalid on its field."""
-    def as_int(value):
-        return int(value) if value and str(value).isdigit() else None
-
     def as_bool(value):
         return {"1": True, "0": False}.get(value or "")
 
