@@ -48,7 +48,7 @@ def _subtree_statement(aggregate):
 _SUBTREE = {"postgresql": _subtree_statement(func.array_agg), "sqlite": _subtree_statement(func.group_concat)}
 
 
-def _subtree_ids(org_ids: set[int]) -> tuple[set[int], int]:
+def subtree_ids(org_ids: set[int]) -> tuple[set[int], int]:
     """Every organisation under (and including) ``org_ids`` (path starts with theirs), and how many
     organisations there are in all, in one statement."""
     if not org_ids:
@@ -77,7 +77,7 @@ def scope_of(user: User | None) -> Scope:
             scope.secretary_orgs.add(org_id)
         elif role == Role.supervisor.value:
             scope.supervisor_orgs.add(org_id)
-    scope.supervised, organisations = _subtree_ids(scope.supervisor_orgs)
+    scope.supervised, organisations = subtree_ids(scope.supervisor_orgs)
     scope.every_org = bool(scope.supervised) and len(scope.managed) == organisations
     user.__dict__["_ledger_scope"] = scope
     return scope

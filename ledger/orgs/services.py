@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Select, func, select, update
 
 from ledger.auth.models import User
-from ledger.auth.scope import readable_org_ids, require_org
+from ledger.auth.scope import readable_org_ids, require_org, subtree_ids
 from ledger.core.db import db
 from ledger.core.enums import OrgKind
 from ledger.core.errors import Forbidden, Invalid, NotFound
@@ -190,9 +190,7 @@ def save_category(actor: User | None, name: str, active: bool = True, position: 
 
 def subtree_and_total(org_id: int) -> tuple[list[int], int]:
     """The ids of ``org_id``'s subtree (itself included) and how many organisations there are in all, in one
-    statement; ``([], 0)`` for an organisation that does not exist. The ids go to the lists as values, so
-    the planner knows how much of a table they keep; ids == total means the whole tree."""
-    path = select(Organisation.path).where(Organisation.id == org_id).scalar_subquery()
-    total = select(func.count(Organisation.id)).scalar_subquery()
-    rows = db.session.execute(select(Organisation.id, total).where(Organisation.path.like(path + "%"))).all()
-    return (sorted(row[0] for row in rows), rows[0][1]) if rows else ([], 0)
+    statement (``auth.scope.subtree_ids``); ``([], 0)`` for an organisation that does not exist. The ids go to
+    the lists as values, so the planner knows how much of a table they keep; ids == total means the whole tree."""
+    ids, organisations = subtree_ids({org_id})
+    return (sorted(ids), organisations) if ids else ([], 0)
