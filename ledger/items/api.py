@@ -28,6 +28,7 @@ from ledger.core.errors import Invalid
 from ledger.core.pagination import Page, page_by_id
 from ledger.items import attachments, queries, services
 from ledger.items.models import Event
+from ledger.stats.figures import drill_down_args
 
 Kind = Literal["immediate", "time_limited", "long_term"]
 Scope = Literal["individual", "common"]
@@ -147,8 +148,7 @@ def _filters() -> dict:
             "kind": request.args.get("kind"), "category": request.args.get("category"),
             "q": request.args.get("q"), "due_before": query_date("due_before"),
             # a dashboard number's drill-down (ledger.stats.figures): the same item set the figure counts
-            **{k: request.args[k] for k in ("figure", "from", "to", "month", "start_day", "org_only")
-               if request.args.get(k)}}
+            **drill_down_args(request.args)}
 
 
 def _detail(item) -> dict:

@@ -13,12 +13,12 @@ from ledger.core.errors import Invalid
 from ledger.items.forms import FilterForm
 from ledger.orgs.models import Organisation
 from ledger.orgs.services import category_names, find_orgs, list_orgs_query, org_name, readable_org_count
+from ledger.stats.figures import drill_down_args
 from ledger.web.helpers import choices
 
 # Up to this many organisations the filter is a <select> of the tree; beyond it (a county supervisor has
 # 300, a province's 3,000), a name field: rendering every option was a fifth of each page's time (bench/).
 ORG_SELECT_LIMIT = 100
-DRILL_DOWN = ("figure", "from", "to", "month", "start_day", "org_only")  # a dashboard figure's items
 
 
 def org_choices(orgs) -> list[tuple[int, str]]:
@@ -58,7 +58,7 @@ def filters_of(form: FilterForm, actor: User) -> dict:
             "flagged": as_bool(form.flagged.data), "kind": form.kind.data or None,
             "category": form.category.data or None, "q": form.q.data or None,
             "due_before": query_date("due_before"),
-            **{k: request.args[k] for k in DRILL_DOWN if request.args.get(k)}}
+            **drill_down_args(request.args)}
 
 
 def chosen_statuses() -> list[str]:

@@ -192,6 +192,13 @@ def conditions(p: Period, c: Clock) -> dict[str, ColumnElement[bool]]:
 FIGURE_NAMES = ("registered", "overdue", "escalated", "flagged", "due", "due_closed", "closed",
                 "closed_first_round", "closed_reopened", "closed_with_deadline", "on_time", "within_extension",
                 "late", "assigned", "responded", "resolvable", "resolved", "urged", "urged_unanswered")
+DRILL_DOWN_ARGS = ("figure", "from", "to", "month", "start_day", "org_only")  # what item_filter reads
+
+
+def drill_down_args(args) -> dict[str, str]:
+    """The drill-down arguments present in a request's ``args``: a dashboard number's link to the ledger
+    (the list page, its export and the API read them the same way)."""
+    return {k: args[k] for k in DRILL_DOWN_ARGS if args.get(k)}
 
 
 def scope_org_ids(actor: User | None) -> list[int] | None:
