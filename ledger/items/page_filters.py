@@ -12,7 +12,7 @@ from ledger.core.db import db
 from ledger.core.errors import Invalid
 from ledger.items.forms import FilterForm
 from ledger.orgs.models import Organisation
-from ledger.orgs.services import category_names, find_orgs, list_orgs_query, org_name, readable_org_count
+from ledger.orgs.services import category_names, find_orgs, list_orgs_query, org_name
 from ledger.stats.figures import drill_down_args
 from ledger.web.helpers import choices
 
@@ -31,12 +31,14 @@ def org_choices(orgs) -> list[tuple[int, str]]:
 def filter_form(actor: User) -> FilterForm:
     """The filter form filled from the address, its organisation filter a select or a name field."""
     form = FilterForm(request.args)
+    typed = bool((form.org.data or "").strip())
+    # one organisation more than the select may hold tells whether it would hold them all, in the one read
+    orgs = [] if typed else db.session.execute(
+        list_orgs_query(actor).with_only_columns(Organisation.id, Organisation.name, Organisation.path)
+        .limit(ORG_SELECT_LIMIT + 1)).all()
     # a typed name in the address (a link from a wider view) shows the field, and what it matched or why not
-    form.org_search = bool((form.org.data or "").strip()) or readable_org_count(actor) > ORG_SELECT_LIMIT
-    form.org_candidates = []
+    form.org_search = typed or len(orgs) > ORG_SELECT_LIMIT
     if not form.org_search:
-        orgs = db.session.execute(list_orgs_query(actor)
-                                  .with_only_columns(Organisation.id, Organisation.name, Organisation.path))
         form.org_id.choices = [("", gettext("全部"))] + org_choices(orgs)
     form.kind.choices = [("", gettext("全部"))] + choices("kind")
     form.category.choices = [("", gettext("全部"))] + [(c, gettext(c)) for c in category_names()]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, select, update
 
 from ledger.auth.models import User
 from ledger.auth.scope import readable_org_ids, require_org, subtree_ids
@@ -79,12 +79,6 @@ def list_orgs_query(actor: User) -> Select:
     query = select(Organisation)
     ids = readable_org_ids(actor)
     return query if ids is None else query.where(Organisation.id.in_(sorted(ids)))
-
-
-def readable_org_count(actor: User) -> int:
-    """How many organisations the actor may list (no rows read)."""
-    ids = readable_org_ids(actor)
-    return len(ids) if ids is not None else db.session.scalar(select(func.count(Organisation.id)))
 
 
 def find_orgs(actor: User, text: str, limit: int = 6) -> list[tuple[int, str]]:
