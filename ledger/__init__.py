@@ -8,6 +8,7 @@ from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BASE_DIR, load_settings
+from ledger.audit import services as audit
 from ledger.core.db import write_intent
 from ledger.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -100,6 +101,7 @@ def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _declare_intent() -> None:
         write_intent.set(request.method not in SAFE_METHODS)
+        audit.start_request(request.remote_addr)  # after ProxyFix: the client's address, not the proxy's
 
     @app.after_request
     def _finish_unit_of_work(response):
@@ -108,6 +110,7 @@ def _register_request_hooks(app: Flask) -> None:
             db.session.commit()
         else:
             db.session.rollback()
+        audit.finish_request(committed=response.status_code < 400)  # what a GET or a refusal must still log
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

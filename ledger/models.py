@@ -1,4 +1,5 @@
 """Import every model so that metadata (and Alembic) sees the whole schema."""
+from ledger.audit.models import AuditEntry, AuditHead
 from ledger.auth.models import ApiToken, Membership, User
 from ledger.calendar.models import CalendarDay
 from ledger.evaluation.models import Rating, Survey, SurveyLink, Warning
@@ -11,7 +12,8 @@ from ledger.reminders.models import Reminder, ReminderSettings
 from ledger.reviews.models import Review
 from ledger.scheduler.models import JobRun
 
-__all__ = ["ApiToken", "Membership", "User", "CalendarDay", "Attachment", "CodeCounter", "Event", "Extension",
+__all__ = ["AuditEntry", "AuditHead",
+           "ApiToken", "Membership", "User", "CalendarDay", "Attachment", "CodeCounter", "Event", "Extension",
            "Item", "Urge", "Opinion", "Category", "Organisation", "OrgSettings", "Message", "Notification", "Review",
            "Reminder", "ReminderSettings", "JobRun",
            "Notice", "NoticeCounter", "NoticeSettings", "Objection",

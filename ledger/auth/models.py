@@ -22,6 +22,8 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_auditor: Mapped[bool] = mapped_column(Boolean, default=False)  # 审计管理员: sees the audit log only
+    is_security_admin: Mapped[bool] = mapped_column(Boolean, default=False)  # 安全管理员: users and roles
     # Rotated on logout, password change and deactivation: every earlier cookie and token dies.
     session_token: Mapped[str] = mapped_column(String(64))
     locale: Mapped[str | None] = mapped_column(String(10))

@@ -5,18 +5,74 @@ Revises: 0013
 Create Date: 2026-12-04 19:40:00
 
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = '0014'
 down_revision = '0013'
 branch_labels = None
 depends_on = None
 
+GENESIS = '0' * 64
+
+# PostgreSQL refuses any change to a written entry, whoever asks (the app has no such path either).
+APPEND_ONLY = """
+CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+"""
+
 
 def upgrade():
-    pass
+    op.create_table(
+        'audit_log',
+        sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('actor_id', sa.Integer(), nullable=True),
+        sa.Column('action', sa.String(length=60), nullable=False),
+        sa.Column('target_type', sa.String(length=40), nullable=True),
+        sa.Column('target_id', sa.BigInteger(), nullable=True),
+        sa.Column('details', sa.JSON(), nullable=False),
+        sa.Column('address', sa.String(length=64), nullable=True),
+        sa.Column('prev_hash', sa.String(length=64), nullable=False),
+        sa.Column('hash', sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint('id', name='pk_audit_log'),
+        sa.UniqueConstraint('hash', name='uq_audit_log_hash'),
+    )
+    op.create_index('ix_audit_log_actor_id_id', 'audit_log', ['actor_id', 'id'])
+    op.create_index('ix_audit_log_action_id', 'audit_log', ['action', 'id'])
+    op.create_index('ix_audit_log_at_id', 'audit_log', ['at', 'id'])
+    head = op.create_table(
+        'audit_head',
+        sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('last_id', sa.Integer(), nullable=False),
+        sa.Column('last_hash', sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint('id', name='pk_audit_head'),
+    )
+    op.bulk_insert(head, [{'id': 1, 'last_id': 0, 'last_hash': GENESIS}])
+    with op.batch_alter_table('users') as batch:
+        batch.add_column(sa.Column('is_auditor', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch.add_column(sa.Column('is_security_admin', sa.Boolean(), nullable=False, server_default=sa.false()))
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute(APPEND_ONLY)
 
 
 def downgrade():
-    pass
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log')
+        op.execute('DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log')
+        op.execute('DROP FUNCTION IF EXISTS audit_log_append_only()')
+    with op.batch_alter_table('users') as batch:
+        batch.drop_column('is_security_admin')
+        batch.drop_column('is_auditor')
+    op.drop_table('audit_head')
+    op.drop_index('ix_audit_log_at_id', table_name='audit_log')
+    op.drop_index('ix_audit_log_action_id', table_name='audit_log')
+    op.drop_index('ix_audit_log_actor_id_id', table_name='audit_log')
+    op.drop_table('audit_log')
