@@ -129,4 +129,7 @@ def register_cli(app: Flask) -> None:
 
     for command in scheduler_commands:  # run-jobs, scheduler
         ledger_cli.add_command(command)
+    from ledger.audit.commands import audit_cli
+
+    ledger_cli.add_command(audit_cli)  # audit verify
     app.cli.add_command(ledger_cli)
