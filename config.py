@@ -38,6 +38,18 @@ def json_text(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _flag(value, default: bool) -> bool:
+    """``on``/``off`` (also true/false, yes/no, 1/0); unset or empty: ``default``."""
+    if value is None or str(value).strip() == "":
+        return default
+    text = str(value).strip().lower()
+    if text in ("1", "on", "true", "yes"):
+        return True
+    if text in ("0", "off", "false", "no"):
+        return False
+    raise ValueError(f"expected on or off, got {value!r}")
+
+
 def load_settings(instance: Path | None = None, overrides: dict | None = None) -> dict:
     """Build the Flask config mapping: defaults < instance file < environment < overrides."""
     instance = Path(instance or os.environ.get("LEDGER_INSTANCE_PATH") or DEFAULT_INSTANCE)
@@ -69,6 +81,14 @@ def load_settings(instance: Path | None = None, overrides: dict | None = None) -
         "MAX_CONTENT_LENGTH": int(max_upload_mb * 1024 * 1024) + 64 * 1024,
         "LEDGER_LOGIN_LIMIT_ACCOUNT": get("LEDGER_LOGIN_LIMIT_ACCOUNT", "5 per minute;20 per hour"),
         "LEDGER_LOGIN_LIMIT_ADDRESS": get("LEDGER_LOGIN_LIMIT_ADDRESS", "30 per minute"),
+        # SPEC §16: second factor, lockout, session and token lifetimes
+        "LEDGER_REQUIRE_2FA": _flag(get("LEDGER_REQUIRE_2FA"),
+                                    default=get("LEDGER_ENV", "development") == "production"),
+        "LEDGER_LOCKOUT_THRESHOLD": int(get("LEDGER_LOCKOUT_THRESHOLD", 5)),
+        "LEDGER_LOCKOUT_MINUTES": int(get("LEDGER_LOCKOUT_MINUTES", 15)),
+        "LEDGER_SESSION_IDLE_MINUTES": int(get("LEDGER_SESSION_IDLE_MINUTES", 30)),
+        "LEDGER_SESSION_MAX_HOURS": int(get("LEDGER_SESSION_MAX_HOURS", 12)),
+        "LEDGER_TOKEN_DAYS": int(get("LEDGER_TOKEN_DAYS", 90)),
         "RATELIMIT_STORAGE_URI": get("LEDGER_RATELIMIT_STORAGE", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LEDGER_OUTBOX_MAX_ATTEMPTS": int(get("LEDGER_OUTBOX_MAX_ATTEMPTS", 6)),

@@ -53,7 +53,8 @@ def demo_command() -> None:
 @click.option("--email", default=None)
 @click.option("--display-name", default="")
 def create_user_command(name: str, role: str, org_id: int | None, email: str | None, display_name: str) -> None:
-    """Create a user; the password is read from standard input."""
+    """Create a user; the password is read from standard input (at least 8 characters, not a common
+    password, not containing the username)."""
     from ledger.auth.services import create_user
 
     if role != "admin" and org_id is None:
@@ -68,6 +69,9 @@ def create_user_command(name: str, role: str, org_id: int | None, email: str | N
 
 def _read_password() -> str:
     if sys.stdin.isatty():
+        from ledger.auth.policy import PASSWORD_RULE
+
+        click.echo(f"password rule: {PASSWORD_RULE}")
         return click.prompt("password", hide_input=True, confirmation_prompt=True)
     return sys.stdin.readline().rstrip("\r\n")
 
@@ -87,13 +91,10 @@ def _domain(fn):
 @click.option("--label", default="cli", help="what the token is for")
 def create_token_command(name: str, label: str) -> None:
     """Issue an API token for user NAME and print it (shown once; only its hash is kept)."""
-    from sqlalchemy import select
-
-    from ledger.auth.models import User
-    from ledger.auth.services import issue_token
+    from ledger.auth.services import issue_token, user_by_name
 
     with unit_of_work():
-        user = db.session.scalar(select(User).where(User.username == name))
+        user = user_by_name(name)  # compared as usernames are (NFKC + casefold)
         if user is None or not user.active:
             raise click.ClickException(f"no active user named {name}")
         token = issue_token(user, label)

@@ -1,27 +1,62 @@
 """API: tokens and users."""
 from __future__ import annotations
 
-from flask import current_app, request
+from datetime import datetime
+
+from flask import current_app, g, request
 from pydantic import Field
 
 from ledger.api.blueprint import bp
 from ledger.api.common import Body, Out, actor, cursor_arg, limit_arg, many, one, parse_body
+from ledger.api.params import PAGED
 from ledger.api.registry import api_route
 from ledger.auth import services
 from ledger.auth.models import User
 from ledger.auth.ratelimit import login_limits
-from ledger.core.errors import Unauthorized
+from ledger.auth.second_factor import check_second_factor, must_enrol
+from ledger.core.errors import Forbidden, LedgerError, Unauthorized
 from ledger.core.pagination import page_by_id
 
 
 class TokenRequest(Body):
+    """Credentials for a token. ``otp`` is required when the user has a second factor: the 6-digit code of
+    their authenticator app (each code is accepted once) or one of their recovery codes."""
+
     username: str = Field(max_length=80)
     password: str = Field(max_length=200)
+    otp: str | None = Field(default=None, max_length=40,
+                            description="the current TOTP code (or a recovery code) of a user with a second factor")
     name: str | None = Field(default=None, max_length=100)
 
 
 class TokenOut(Out):
     token: str
+
+
+class TokenInfoOut(Out):
+    """One of the caller's tokens (never the token itself)."""
+
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime
+
+
+def token_request() -> TokenRequest:
+    """The request's body, parsed once: the login limiter keys the account on the same parse the view uses."""
+    if "token_request" not in g:
+        try:
+            g.token_request = parse_body(TokenRequest)
+        except LedgerError as exc:
+            g.token_request = exc
+    if isinstance(g.token_request, LedgerError):
+        raise g.token_request
+    return g.token_request
+
+
+def _token_username() -> str | None:
+    return token_request().username
 
 
 class MembershipIn(Body):
@@ -72,16 +107,39 @@ def _user_out(user: User) -> dict:
 
 @api_route(bp, "/tokens", "POST", body=TokenRequest, response=TokenOut, status=201, public=True,
            summary="Exchange a username and password for a bearer token")
-@login_limits
+@login_limits(_token_username)
 def create_token():
-    body = parse_body(TokenRequest)
+    body = token_request()
     user = services.authenticate(body.username, body.password)
+    if user is not None and user.totp_enabled and not check_second_factor(user, body.otp):
+        user = None
     if user is None:
-        raise Unauthorized("用户名或密码不正确")
+        # The same answer for an unknown name, a wrong password or code, and a locked account.
+        services.count_failure_after_rollback(body.username)
+        raise Unauthorized("用户名、密码或验证码不正确")
+    if must_enrol(user):
+        raise Forbidden("须先在网页上启用两步验证，才能获取令牌")
+    services.login_succeeded(user)
     return one(TokenOut, {"token": services.issue_token(user, body.name or "api")}, 201)
 
 
-@api_route(bp, "/users", "GET", list_of=UserOut, query={"limit": "page size", "cursor": "next page"})
+@api_route(bp, "/tokens", "GET", list_of=TokenInfoOut, query=PAGED)
+def list_tokens():
+    """The caller's own API tokens that still work (newest first)."""
+    from ledger.auth.models import ApiToken
+
+    page = page_by_id(services.tokens_query(actor()), ApiToken, limit_arg(), cursor_arg(), descending=True)
+    return many(TokenInfoOut, page)
+
+
+@api_route(bp, "/tokens/<int:token_id>", "DELETE", status=204)
+def revoke_token(token_id: int):
+    """Revoke one of the caller's tokens (another user's token: 404)."""
+    services.revoke_token(actor(), token_id)
+    return "", 204
+
+
+@api_route(bp, "/users", "GET", list_of=UserOut, query=PAGED)
 def list_users():
     """Users the caller may see."""
     from ledger.auth.models import User

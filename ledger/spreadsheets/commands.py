@@ -4,10 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
 from ledger.auth.models import User
-from ledger.core.db import db, unit_of_work
+from ledger.core.db import unit_of_work
 from ledger.core.errors import LedgerError
 from ledger.spreadsheets.report import ImportRefused, ImportReport
 
@@ -18,7 +17,9 @@ ACT_AS = click.option("--as", "username", default=None,
 def _user(username: str | None) -> User | None:
     if username is None:
         return None
-    user = db.session.scalar(select(User).where(User.username == username))
+    from ledger.auth.services import user_by_name
+
+    user = user_by_name(username)  # compared as usernames are (NFKC + casefold)
     if user is None or not user.active:
         raise click.ClickException(f"no active user named {username}")
     return user
