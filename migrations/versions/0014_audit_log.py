@@ -56,9 +56,9 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name='pk_audit_head'),
     )
     op.bulk_insert(head, [{'id': 1, 'last_id': 0, 'last_hash': GENESIS}])
-    with op.batch_alter_table('users') as batch:
-        batch.add_column(sa.Column('is_auditor', sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch.add_column(sa.Column('is_security_admin', sa.Boolean(), nullable=False, server_default=sa.false()))
+    # plain ADD COLUMN (SQLite can, with a constant default): a batch copy would drop a table others refer to
+    op.add_column('users', sa.Column('is_auditor', sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column('users', sa.Column('is_security_admin', sa.Boolean(), nullable=False, server_default=sa.false()))
     if op.get_bind().dialect.name == 'postgresql':
         op.execute(APPEND_ONLY)
 
@@ -68,9 +68,8 @@ def downgrade():
         op.execute('DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log')
         op.execute('DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log')
         op.execute('DROP FUNCTION IF EXISTS audit_log_append_only()')
-    with op.batch_alter_table('users') as batch:
-        batch.drop_column('is_security_admin')
-        batch.drop_column('is_auditor')
+    op.drop_column('users', 'is_security_admin')
+    op.drop_column('users', 'is_auditor')
     op.drop_table('audit_head')
     op.drop_index('ix_audit_log_at_id', table_name='audit_log')
     op.drop_index('ix_audit_log_action_id', table_name='audit_log')
