@@ -89,6 +89,8 @@ def load_settings(instance: Path | None = None, overrides: dict | None = None) -
         "LEDGER_SESSION_IDLE_MINUTES": int(get("LEDGER_SESSION_IDLE_MINUTES", 30)),
         "LEDGER_SESSION_MAX_HOURS": int(get("LEDGER_SESSION_MAX_HOURS", 12)),
         "LEDGER_TOKEN_DAYS": int(get("LEDGER_TOKEN_DAYS", 90)),
+        # 三员分立: system admin, security admin and auditor are three accounts (ledger.audit.duties)
+        "LEDGER_SEPARATION_OF_DUTIES": _flag(get("LEDGER_SEPARATION_OF_DUTIES"), default=False),
         "RATELIMIT_STORAGE_URI": get("LEDGER_RATELIMIT_STORAGE", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LEDGER_OUTBOX_MAX_ATTEMPTS": int(get("LEDGER_OUTBOX_MAX_ATTEMPTS", 6)),
