@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from ledger.auth.models import User
 from ledger.core import clock
 from ledger.core.bulk import driver_value, insert_rows
+from ledger.core.contacts import envelope_address, header_text, looks_like_email
 from ledger.core.db import db
 from ledger.core.enums import MessageStatus
 from ledger.outbox.models import Message, Notification
@@ -33,8 +34,9 @@ def item_url(item_id: int) -> str:
 
 def notify_user(user: User, kind: str, subject: str, body: str, item_id: int | None = None,
                 dedupe_key: str | None = None) -> Message | None:
-    """An in-app notification, and an e-mail when the user has an address, in the caller's transaction."""
-    message = None
+    """An in-app notification, and an e-mail when the user has an address, in the caller's transaction.
+    The subject is made one header line here, for every caller (it often holds an item's title)."""
+    message, subject = None, header_text(subject)
     if user.email:
         message = Message(kind=kind, item_id=item_id, recipient_user_id=user.id, to_address=user.email,
                           subject=subject, body=body, dedupe_key=dedupe_key)
@@ -50,6 +52,7 @@ def notify_users(notes: list[tuple[User, str, str, str, int | None]]) -> list[in
     the same rows, written by one multi-row INSERT and one bulk insert (core.bulk) instead of two statements
     per person. Returns the message id of each note (None: no e-mail address, an in-app notification only)."""
     messages, notifications = Message.__table__, Notification.__table__
+    notes = [(user, kind, header_text(subject), body, item_id) for user, kind, subject, body, item_id in notes]
     mailed = [{"kind": kind, "item_id": item_id, "recipient_user_id": user.id, "to_address": user.email,
                "subject": subject, "body": body} for user, kind, subject, body, item_id in notes if user.email]
     connection = db.session.connection()
@@ -70,9 +73,10 @@ def notify_submitter(opinion, kind: str, subject: str, body: str) -> Message | N
     contact = (opinion.submitter_contact or "").strip()
     if not contact:
         return None
-    status = MessageStatus.pending.value if "@" in contact else MessageStatus.manual.value
-    message = Message(kind=kind, item_id=opinion.item_id, opinion_id=opinion.id, to_address=contact,
-                      subject=subject, body=body, status=status)
+    # a contact with an @ is mailed (and refused when it is no address, as a failed message the admin sees)
+    status = MessageStatus.pending.value if looks_like_email(contact) else MessageStatus.manual.value
+    message = Message(kind=kind, item_id=opinion.item_id, opinion_id=opinion.id, to_address=contact[:200],
+                      subject=header_text(subject), body=body, status=status)
     db.session.add(message)
     return message
 
@@ -85,16 +89,21 @@ def _smtp_settings(url: str) -> dict:
             "ssl": parsed.scheme == "smtps", "starttls": parsed.scheme == "smtp+starttls"}
 
 
-def _build_email(message: Message, sender: str) -> EmailMessage:
+def _build_email(message: Message, sender: str) -> tuple[EmailMessage, str]:
+    """The mail for one message and its envelope recipient; raises (ValueError and others) when the row
+    cannot make one: a recipient that is not one valid address, a header Python's ``email`` refuses.
+    Subjects are made one line when queued; an older row's is made one here rather than refused."""
     email = EmailMessage()
     email["From"] = formataddr(("整改销号台账", sender))
     email["To"] = message.to_address
-    email["Subject"] = message.subject
+    email["Subject"] = header_text(message.subject)
     # stable per message, so a receiver can recognise a copy re-sent after a crash mid-delivery
     domain = sender.rpartition("@")[2] or "localhost"
     email["Message-ID"] = f"<ledger-message-{message.id}@{domain}>"
     email.set_content(message.body)
-    return email
+    # after the header: Python's own refusal (CR/LF, a broken address) keeps its words in last_error
+    envelope = envelope_address(message.to_address)
+    return email, envelope
 
 
 LEASE_SECONDS = 600  # a claimed message is not tried again by anyone for this long (a crash mid-send)
@@ -123,52 +132,92 @@ def _is_permanent(exc: Exception) -> bool:
     return isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
 
 
+class _Smtp:
+    """One connection for a batch, opened on first use. A refused connection defers the rest of the batch
+    (don't hammer a server that is down); any other failure concerns one message only."""
+
+    def __init__(self, settings: dict):
+        self.settings, self.connection, self.down = settings, None, None
+
+    def send(self, email: EmailMessage, envelope: str) -> None:
+        if self.down is not None:
+            raise self.down
+        kept = self.connection is not None
+        if not kept:
+            self._open()
+        try:
+            self._transmit(email, envelope)
+        except smtplib.SMTPServerDisconnected:
+            if not kept:
+                raise
+            self._open()  # the server closed the connection kept from an earlier message: once more, anew
+            self._transmit(email, envelope)
+
+    def _transmit(self, email: EmailMessage, envelope: str) -> None:
+        try:
+            self.connection.send_message(email, to_addrs=[envelope])
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
+            if getattr(exc, "smtp_code", None) == 421:
+                self.close()  # "closing connection": smtplib has dropped it already
+            raise
+        except Exception:
+            self.close()  # its state is unknown after anything else: the next message gets a new connection
+            raise
+
+    def _open(self) -> None:
+        try:
+            self.connection = _connect(self.settings)
+        except (smtplib.SMTPException, OSError) as exc:
+            self.down = exc
+            raise
+
+    def close(self) -> None:
+        self.connection = _close(self.connection)
+
+
 def send_outbox(limit: int = 500) -> dict[str, int]:
-    """Deliver due pending messages; each is marked sent, logged or (after retries) failed — never dropped."""
+    """Deliver due pending messages; each is marked sent, logged or (after retries) failed — never dropped.
+    A failure of any kind while building or sending one message is recorded on that message alone."""
     config = current_app.config
     smtp_url = config.get("LEDGER_SMTP_URL")
-    max_attempts = config["LEDGER_OUTBOX_MAX_ATTEMPTS"]
+    smtp = _Smtp(_smtp_settings(smtp_url)) if smtp_url else None
     counts = {"sent": 0, "logged": 0, "retry": 0, "failed": 0}
     ids = _due_ids(limit)
     db.session.commit()
-    if not smtp_url:
+    try:
         for message_id in ids:
-            message = _claim(message_id)
-            if message is not None:
-                log.info("mail (no SMTP configured) #%s kind=%s subject=%s", message.id, message.kind,
-                         message.subject)
-                _mark(message, MessageStatus.logged)
-                counts["logged"] += 1
-            db.session.commit()
-        return counts
-    settings = _smtp_settings(smtp_url)
-    connection, down = None, None
-    for message_id in ids:
-        message = _claim(message_id)
-        email = _build_email(message, config["LEDGER_MAIL_FROM"]) if message is not None else None
-        db.session.commit()
-        if email is None:
-            continue  # another sender has it
-        try:
-            if down is not None:
-                raise down  # the server refused the connection: defer the rest of this batch, don't hammer it
-            if connection is None:
-                try:
-                    connection = _connect(settings)
-                except (smtplib.SMTPException, OSError) as exc:
-                    down = exc
-                    raise
-            connection.send_message(email)
-            _mark(db.session.get(Message, message_id), MessageStatus.sent)
-            counts["sent"] += 1
-        except (smtplib.SMTPException, OSError) as exc:
-            outcome = _record_failure(db.session.get(Message, message_id), exc, _is_permanent(exc), max_attempts)
-            counts[outcome] += 1
-            if not isinstance(exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPResponseException):
-                connection = _close(connection)
-        db.session.commit()  # one message at a time: a crash never re-sends what was already marked
-    _close(connection)
+            outcome = _send_one(message_id, smtp, config)
+            if outcome is not None:
+                counts[outcome] += 1
+            db.session.commit()  # one message at a time: a crash never re-sends what was already marked
+    finally:
+        if smtp is not None:
+            smtp.close()
     return counts
+
+
+def _send_one(message_id: int, smtp: _Smtp | None, config) -> str | None:
+    """Claim, build and deliver one message; its outcome, or None when another sender has it."""
+    message = _claim(message_id)
+    if message is None:
+        return None
+    try:
+        email, envelope = _build_email(message, config["LEDGER_MAIL_FROM"])
+    except Exception as exc:  # this row makes no mail, and will not tomorrow: failed, alone
+        log.warning("message #%s cannot be built: %s: %s", message.id, type(exc).__name__, exc)
+        return _record_failure(message, exc, True, config["LEDGER_OUTBOX_MAX_ATTEMPTS"])
+    if smtp is None:
+        log.info("mail (no SMTP configured) #%s kind=%s subject=%s", message.id, message.kind, email["Subject"])
+        _mark(message, MessageStatus.logged)
+        return "logged"
+    db.session.commit()  # the claim is saved before any SMTP traffic
+    try:
+        smtp.send(email, envelope)
+    except Exception as exc:  # an SMTP refusal or anything else: this message's failure only
+        return _record_failure(db.session.get(Message, message_id), exc, _is_permanent(exc),
+                               config["LEDGER_OUTBOX_MAX_ATTEMPTS"])
+    _mark(db.session.get(Message, message_id), MessageStatus.sent)
+    return "sent"
 
 
 def _connect(settings: dict) -> smtplib.SMTP:
