@@ -3,7 +3,11 @@ from ledger.api.blueprint import bp, error_response
 
 
 def register(app) -> None:
-    from ledger.auth import api as _auth_api  # noqa: F401  (routes register on import)
+    from ledger.api import boundary
+
+    boundary.install(app)  # first: the bounded ``int`` converter must exist before any route is added
+    from ledger.audit import api as _audit_api  # noqa: F401  (routes register on import)
+    from ledger.auth import api as _auth_api  # noqa: F401
     from ledger.calendar import api as _calendar_api  # noqa: F401
     from ledger.evaluation import api as _evaluation_api  # noqa: F401
     from ledger.items import api as _items_api  # noqa: F401

@@ -49,6 +49,16 @@ def authenticate() -> None:
     return None
 
 
+@bp.before_request
+def parse_query() -> None:
+    """The operation's declared query parameters (ledger.api.params), parsed and bounded before the view
+    runs (after authentication: a caller without a login learns nothing from a 422)."""
+    from ledger.api.registry import BY_ENDPOINT
+
+    op = BY_ENDPOINT.get(request.endpoint or "")
+    g.query = {} if op is None else {name: param.read(request.args) for name, param in op.query.items()}
+
+
 def bp_view_function() -> Callable | None:
     from flask import current_app
 

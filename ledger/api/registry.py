@@ -9,6 +9,9 @@ from typing import Any
 from flask import Blueprint
 from pydantic import BaseModel
 
+from ledger.api.params import Param
+from ledger.core.bounds import MAX_ID
+
 
 @dataclass
 class Operation:
@@ -21,23 +24,46 @@ class Operation:
     list_of: type[BaseModel] | None = None
     status: int = 200
     public: bool = False
-    query: dict[str, str] = field(default_factory=dict)
+    query: dict[str, Param] = field(default_factory=dict)
     multipart: bool = False
-    binary: bool = False
+    files: tuple[str, ...] = ()  # media types of a file answer
+    form: tuple[Param, ...] = ()  # a multipart body's fields beside ``file``
+
+    @property
+    def errors(self) -> tuple[int, ...]:
+        """The error statuses this operation can answer (SPEC §8 envelope)."""
+        codes = {400, 404, 422} | ({401} if not self.public else set())
+        if self.method != "GET":
+            codes |= {409, 413}
+        if not self.public:
+            codes.add(403)
+        if self.public and self.method == "POST":
+            codes |= {401, 429}  # the token exchange: wrong password, login limits
+        if self.public and self.method == "GET":
+            codes.add(401)  # a bad bearer token is refused even where none is needed
+        return tuple(sorted(codes))
 
 
 OPERATIONS: list[Operation] = []
 
 
+BY_ENDPOINT: dict[str, Operation] = {}
+
+
 def api_route(bp: Blueprint, rule: str, method: str = "GET", *, summary: str = "", body=None, response=None,
-              list_of=None, status: int = 200, public: bool = False, query: dict[str, str] | None = None,
-              multipart: bool = False, binary: bool = False) -> Callable:
-    """Register ``rule`` on the API blueprint and describe it for OpenAPI."""
+              list_of=None, status: int = 200, public: bool = False, query: tuple[Param, ...] = (),
+              multipart: bool = False, files: tuple[str, ...] = (), form: tuple[Param, ...] = ()) -> Callable:
+    """Register ``rule`` on the API blueprint and describe it for OpenAPI. ``query`` declares the query
+    parameters (ledger.api.params): the blueprint parses them from that declaration before the view runs,
+    and the document describes them from it. ``files``: the media types of a file answer."""
     def decorate(fn: Callable) -> Callable:
         endpoint = f"{fn.__module__.rsplit('.', 2)[-2]}_{fn.__name__}"
         bp.add_url_rule(rule, endpoint=endpoint, view_func=fn, methods=[method])
-        OPERATIONS.append(Operation(rule, method, endpoint, summary or (fn.__doc__ or "").strip().split("\n")[0],
-                                    body, response, list_of, status, public, query or {}, multipart, binary))
+        op = Operation(rule, method, endpoint, summary or (fn.__doc__ or "").strip().split("\n")[0], body,
+                       response, list_of, status, public, {p.name: p for p in query}, multipart, tuple(files),
+                       tuple(form))
+        OPERATIONS.append(op)
+        BY_ENDPOINT[f"{bp.name}.{endpoint}"] = op
         fn.public = public
         return fn
     return decorate
@@ -48,8 +74,10 @@ def _openapi_path(rule: str) -> tuple[str, list[dict]]:
 
     def replace(match: re.Match) -> str:
         converter, name = match.group(1), match.group(2)
-        params.append({"name": name, "in": "path", "required": True,
-                       "schema": {"type": "integer" if converter == "int" else "string"}})
+        # ``int`` is ledger.core.bounds.BoundedInt: ids 1..2³¹−1, anything else is a 404
+        schema = ({"type": "integer", "minimum": 1, "maximum": MAX_ID} if converter == "int"
+                  else {"type": "string"})
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
         return "{" + name + "}"
     return re.sub(r"<(?:(\w+):)?(\w+)>", replace, rule), params
 
@@ -69,22 +97,30 @@ ERROR_SCHEMA = {
 }
 
 
+ERROR_TEXT = {400: "Bad request (malformed JSON, empty body, CSRF)", 401: "Not signed in, or a bad token",
+              403: "Forbidden", 404: "Not found (or not visible to the caller)",
+              409: "Conflict (state, version, duplicate)", 413: "Request body too large",
+              422: "Invalid input (details.fields names each field)", 429: "Too many attempts"}
+DRY_RUN_200 = {"spreadsheets_import_opinions_api"}
+
+
 def build_openapi(prefix: str) -> dict[str, Any]:
     components: dict[str, Any] = {"Error": ERROR_SCHEMA}
     paths: dict[str, Any] = {}
     for op in OPERATIONS:
         path, params = _openapi_path(prefix + op.rule)
-        params += [{"name": name, "in": "query", "required": False, "description": text,
-                    "schema": {"type": "string"}} for name, text in op.query.items()]
+        params += [param.openapi() for param in op.query.values()]
         entry: dict[str, Any] = {"operationId": op.endpoint, "summary": op.summary, "parameters": params,
                                  "responses": {}}
         if op.body is not None:
             entry["requestBody"] = {"required": True, "content": {
                 "application/json": {"schema": _schema_ref(op.body, components)}}}
         if op.multipart:
+            fields = {"file": {"type": "string", "format": "binary"}} | {
+                p.name: p.schema() | ({"description": p.description} if p.description else {}) for p in op.form}
+            required = ["file"] + [p.name for p in op.form if p.required]
             entry["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
-                "type": "object", "required": ["file"], "properties": {
-                    "file": {"type": "string", "format": "binary"}, "kind": {"type": "string"}}}}}}
+                "type": "object", "required": required, "properties": fields}}}}
         if op.list_of is not None:
             ok = {"type": "object", "required": ["items", "next_cursor"], "properties": {
                 "items": {"type": "array", "items": _schema_ref(op.list_of, components)},
@@ -93,11 +129,16 @@ def build_openapi(prefix: str) -> dict[str, Any]:
             ok = _schema_ref(op.response, components)
         else:
             ok = {"type": "object"}
-        content = ({"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
-                   if op.binary else {"application/json": {"schema": ok}})
-        entry["responses"][str(op.status)] = {"description": "OK", "content": content}
-        for code in ("400", "401", "403", "404", "409", "413", "422", "429"):
-            entry["responses"][code] = {"description": "Error", "content": {
+        if op.status == 204:
+            entry["responses"]["204"] = {"description": "No content"}
+        else:
+            content = ({kind: {"schema": {"type": "string", "format": "binary"}} for kind in op.files}
+                       if op.files else {"application/json": {"schema": ok}})
+            entry["responses"][str(op.status)] = {"description": "OK", "content": content}
+        if op.endpoint in DRY_RUN_200:  # the imports: 200 for a dry run, 201 when saved
+            entry["responses"]["200"] = entry["responses"][str(op.status)]
+        for code in op.errors:
+            entry["responses"][str(code)] = {"description": ERROR_TEXT[code], "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         if op.public:
             entry["security"] = []

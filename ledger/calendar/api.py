@@ -7,19 +7,21 @@ from flask import jsonify
 from pydantic import Field
 from sqlalchemy import select
 
+from ledger.api import params
 from ledger.api.blueprint import bp
-from ledger.api.common import Body, Out, actor, parse_body, query_date
+from ledger.api.common import Body, Day, Line, Out, actor, arg, parse_body
 from ledger.api.registry import api_route
 from ledger.calendar import services
 from ledger.calendar.models import CalendarDay
+from ledger.core import bounds
 from ledger.core.db import db
 from ledger.core.errors import Forbidden, Invalid
 
 
 class CalendarDayIn(Body):
-    day: date
+    day: Day
     is_working: bool
-    name: str = Field(default="", max_length=50)
+    name: Line = Field(default="", max_length=50)
 
 
 class CalendarDaysIn(Body):
@@ -32,10 +34,11 @@ class CalendarDayOut(Out):
     name: str
 
 
-@api_route(bp, "/calendar/days", "GET", list_of=CalendarDayOut, query={"from": "first day", "to": "last day"})
+@api_route(bp, "/calendar/days", "GET", list_of=CalendarDayOut,
+           query=(params.day("from", "first day"), params.day("to", "last day")))
 def list_calendar_days():
     """Holidays and make-up working days recorded between two dates."""
-    start, end = query_date("from") or date(1900, 1, 1), query_date("to") or date(9999, 12, 31)
+    start, end = arg("from") or bounds.MIN_DATE, arg("to") or bounds.MAX_DATE
     if start > end:
         raise Invalid({"from": "开始日期不能晚于结束日期"})
     rows = db.session.scalars(select(CalendarDay).where(CalendarDay.day.between(start, end))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from ledger.core.bounds import MAX_ID
 from ledger.core.errors import Invalid
 
 MAX_LIMIT = 200
@@ -31,11 +32,27 @@ def decode_cursor(cursor: str | None) -> list | None:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(values, list):
-            raise ValueError
-        return values
     except (ValueError, json.JSONDecodeError):
         raise Invalid({"cursor": "游标无效"}) from None
+    if not isinstance(values, list) or not 1 <= len(values) <= 4 or not all(map(_cursor_value, values)):
+        raise Invalid({"cursor": "游标无效"})
+    return values
+
+
+def _cursor_value(value: Any) -> bool:
+    """What our cursors hold: ids (within the id columns' range) and ISO dates. Anything else (a float such
+    as 1e999, a huge integer, a nested value) is not one of ours and would fail in the query."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return 1 <= value <= MAX_ID
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return False
+        return True
+    return False
 
 
 def parse_limit(raw: Any) -> int:
@@ -54,10 +71,9 @@ def page_by_id(query, model, limit: int, cursor: str | None, descending: bool = 
     """Page any query by its primary key ``id``."""
     after = decode_cursor(cursor)
     if after:
-        try:
-            last = int(after[0])
-        except (TypeError, ValueError):
-            raise Invalid({"cursor": "游标无效"}) from None
+        last = after[0]
+        if not isinstance(last, int):
+            raise Invalid({"cursor": "游标无效"})
         query = query.where(model.id < last if descending else model.id > last)
     query = query.order_by(model.id.desc() if descending else model.id.asc()).limit(limit + 1)
     from ledger.core.db import db

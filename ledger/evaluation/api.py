@@ -7,8 +7,9 @@ from typing import Literal
 from flask import jsonify
 from pydantic import Field
 
+from ledger.api import params
 from ledger.api.blueprint import bp
-from ledger.api.common import Body, Out, actor, cursor_arg, limit_arg, parse_body, query_bool
+from ledger.api.common import Body, Count, Id, Out, Text, actor, arg, cursor_arg, limit_arg, parse_body
 from ledger.api.registry import api_route
 from ledger.core.pagination import page_by_id
 from ledger.evaluation import services, surveys
@@ -35,18 +36,18 @@ class RatingCreate(Body):
     """Either the three levels, or 好/一般/差 as ``good``/``fair``/``poor``; ``dont_know`` is not valid."""
 
     target_type: TargetType
-    target_id: int
-    satisfied: int | None = Field(default=None, ge=0)
-    basically_satisfied: int | None = Field(default=None, ge=0)
-    unsatisfied: int | None = Field(default=None, ge=0)
-    good: int | None = Field(default=None, ge=0)
-    fair: int | None = Field(default=None, ge=0)
-    poor: int | None = Field(default=None, ge=0)
-    dont_know: int | None = Field(default=None, ge=0)
+    target_id: Id
+    satisfied: Count | None = None
+    basically_satisfied: Count | None = None
+    unsatisfied: Count | None = None
+    good: Count | None = None
+    fair: Count | None = None
+    poor: Count | None = None
+    dont_know: Count | None = None
 
 
 class SurveyCreate(Body):
-    item_id: int
+    item_id: Id
 
 
 class SurveyOut(Out):
@@ -83,7 +84,7 @@ class WarningOut(Out):
 
 
 class Acknowledge(Body):
-    note: str = Field(min_length=1, max_length=5000)
+    note: Text = Field(min_length=1, max_length=5000)
 
 
 def _json(model: type[Out], data: dict, status: int = 200):
@@ -126,10 +127,10 @@ def close_survey(survey_id: int):
 
 
 @api_route(bp, "/warnings", "GET", list_of=WarningOut,
-           query={"acknowledged": "true|false", "limit": "", "cursor": ""})
+           query=(params.boolean("acknowledged"), *params.PAGED))
 def list_warnings():
     """Warnings for the organisations the caller supervises, newest first, with the reviews behind them."""
-    query = services.warnings_query(actor(), query_bool("acknowledged"))
+    query = services.warnings_query(actor(), arg("acknowledged"))
     page = page_by_id(query, Warning, limit_arg(), cursor_arg(), descending=True)
     return jsonify({"items": [WarningOut.model_validate(services.warning_dict(w)).model_dump(mode="json")
                               for w in page.rows], "next_cursor": page.next_cursor})

@@ -8,27 +8,34 @@ from flask import jsonify, request, send_file
 from pydantic import Field
 from pydantic_core import to_jsonable_python
 
+from ledger.api import params
 from ledger.api.blueprint import bp
 from ledger.api.common import (
     Body,
+    Count,
+    Deadline,
+    Id,
+    Line,
     Out,
+    Text,
     actor,
+    arg,
     cursor_arg,
     limit_arg,
     many,
     one,
     parse_body,
-    query_bool,
-    query_date,
-    query_int,
 )
 from ledger.api.registry import api_route
 from ledger.core.db import db
+from ledger.core.enums import AttachmentKind, ItemStatus
 from ledger.core.errors import Invalid
 from ledger.core.pagination import Page, page_by_id
 from ledger.items import attachments, queries, services
+from ledger.items.attachments import ACCEPTED_TYPES
 from ledger.items.models import Event
-from ledger.stats.figures import drill_down_args
+from ledger.items.queries import LIGHTS, SORTS
+from ledger.stats.figures import FIGURE_NAMES, drill_down_args
 
 Kind = Literal["immediate", "time_limited", "long_term"]
 Scope = Literal["individual", "common"]
@@ -72,45 +79,45 @@ class ItemOut(Out):
 
 
 class ItemCreateFields(Body):
-    title: str = Field(max_length=200)
-    description: str = Field(default="", max_length=20000)
-    measures: str = Field(default="", max_length=20000)
+    title: Line = Field(max_length=200)
+    description: Text = Field(default="", max_length=20000)
+    measures: Text = Field(default="", max_length=20000)
     kind: Kind = "time_limited"
     scope: Scope = "individual"
-    category: str | None = Field(default=None, max_length=50)
+    category: Line | None = Field(default=None, max_length=50)
     urgency: Urgency = "normal"
-    leader_id: int | None = None
-    owner_id: int
-    deadline: date | None = None
-    deadline_working_days: int | None = Field(default=None, ge=1, le=3650)
-    stage_goals: str | None = None
-    next_review_on: date | None = None
+    leader_id: Id | None = None
+    owner_id: Id
+    deadline: Deadline | None = None
+    deadline_working_days: int | None = Field(default=None, ge=1, le=2500)  # about ten years
+    stage_goals: Text | None = None
+    next_review_on: Deadline | None = None
 
 
 class ItemCreate(ItemCreateFields):
-    org_id: int
-    opinion_ids: list[int] = []
+    org_id: Id
+    opinion_ids: list[Id] = Field(default=[], max_length=500)
 
 
 class Transition(Body):
     action: Action
-    version: int
-    comment: str | None = Field(default=None, max_length=20000)
-    deadline: date | None = None
-    measures: str | None = Field(default=None, max_length=20000)
-    owner_id: int | None = None
-    note: str | None = Field(default=None, max_length=20000)
-    percent: int | None = None
-    new_deadline: date | None = None
-    reason: str | None = Field(default=None, max_length=20000)
-    completion_note: str | None = Field(default=None, max_length=20000)
-    extension_id: int | None = None
+    version: Count
+    comment: Text | None = Field(default=None, max_length=20000)
+    deadline: Deadline | None = None
+    measures: Text | None = Field(default=None, max_length=20000)
+    owner_id: Id | None = None
+    note: Text | None = Field(default=None, max_length=20000)
+    percent: int | None = Field(default=None, ge=0, le=100)
+    new_deadline: Deadline | None = None
+    reason: Text | None = Field(default=None, max_length=20000)
+    completion_note: Text | None = Field(default=None, max_length=20000)
+    extension_id: Id | None = None
     # for "edit"
-    title: str | None = Field(default=None, max_length=200)
-    description: str | None = Field(default=None, max_length=20000)
-    category: str | None = Field(default=None, max_length=50)
+    title: Line | None = Field(default=None, max_length=200)
+    description: Text | None = Field(default=None, max_length=20000)
+    category: Line | None = Field(default=None, max_length=50)
     urgency: Urgency | None = None
-    leader_id: int | None = None
+    leader_id: Id | None = None
 
 
 class EventOut(Out):
@@ -142,13 +149,29 @@ class ItemDetailOut(ItemOut):
 
 
 def _filters() -> dict:
-    statuses = [s for s in (request.args.get("status") or "").split(",") if s]
-    return {"org_id": query_int("org_id"), "status": statuses, "owner_id": query_int("owner_id"),
-            "overdue": query_bool("overdue"), "flagged": query_bool("flagged"), "light": request.args.get("light"),
-            "kind": request.args.get("kind"), "category": request.args.get("category"),
-            "q": request.args.get("q"), "due_before": query_date("due_before"),
+    drill_down = drill_down_args(request.args)  # validated already: FILTERS declares each of them
+    drill_down.update({k: arg(k) for k in ("org_only", "start_day") if k in drill_down})
+    return {"org_id": arg("org_id"), "status": arg("status"), "owner_id": arg("owner_id"),
+            "overdue": arg("overdue"), "flagged": arg("flagged"), "light": arg("light"),
+            "kind": arg("kind"), "category": arg("category"), "q": arg("q"), "due_before": arg("due_before"),
             # a dashboard number's drill-down (ledger.stats.figures): the same item set the figure counts
-            **drill_down_args(request.args)}
+            **drill_down}
+
+
+# The ledger's filters, shared by GET /items and its export (ledger.spreadsheets.api).
+FILTERS = (
+    params.integer("org_id", "organisation (with its subtree)"),
+    params.enums("status", ItemStatus.values(), "statuses (comma-separated)"),
+    params.integer("owner_id"), params.boolean("overdue"), params.boolean("flagged"),
+    params.enum("light", LIGHTS), params.enum("kind", Kind.__args__), params.text("category", max_length=50),
+    params.text("q", "text in the title, code or description"), params.day("due_before"),
+    params.enum("figure", FIGURE_NAMES, "the items a dashboard figure counts (docs/figures.md), with from, "
+                                          "to, month, start_day, org_only"),
+    params.day("from", "the figure's first day"), params.day("to", "the figure's last day"),
+    params.month("month", "the figure's assessment month instead of from/to"),
+    params.integer("start_day", "day the assessment month starts", 1, 28),
+    params.boolean("org_only", "the figure's organisation only, not its subtree"),
+)
 
 
 def _detail(item) -> dict:
@@ -157,15 +180,11 @@ def _detail(item) -> dict:
     return data
 
 
-@api_route(bp, "/items", "GET", list_of=ItemOut, query={
-    "org_id": "organisation (with its subtree)", "status": "comma-separated statuses", "owner_id": "",
-    "overdue": "true|false", "flagged": "true|false", "light": "red|yellow|green|none", "kind": "",
-    "category": "", "q": "text", "sort": "deadline|-deadline|created|-created", "limit": "", "cursor": "",
-    "figure": "the items a dashboard figure counts (docs/figures.md), with from, to, month, start_day, org_only"})
+@api_route(bp, "/items", "GET", list_of=ItemOut,
+           query=FILTERS + (params.enum("sort", SORTS, default="deadline"), *params.PAGED))
 def list_items():
     """The ledger: items the caller may see, filtered, sorted and paged by cursor."""
-    page = queries.list_rows(actor(), _filters(), limit_arg(), cursor_arg(), request.args.get("sort", "deadline"),
-                             columns=_LIST_COLUMNS)
+    page = queries.list_rows(actor(), _filters(), limit_arg(), cursor_arg(), arg("sort"), columns=_LIST_COLUMNS)
     # The opinions' ids only, in one statement, not every merged opinion as an object (most of a page's CPU).
     opinion_ids = queries.opinion_ids_of([row.id for row in page.rows])
     # The rows are the database's own values (read as columns, not entities): ItemOut's fields taken as
@@ -203,7 +222,7 @@ def transition(item_id: int):
     return one(ItemDetailOut, _detail(item))
 
 
-@api_route(bp, "/items/<int:item_id>/events", "GET", list_of=EventOut, query={"limit": "", "cursor": ""})
+@api_route(bp, "/items/<int:item_id>/events", "GET", list_of=EventOut, query=params.PAGED)
 def list_events(item_id: int):
     """The item's journal, oldest first."""
     services.get_item(actor(), item_id)
@@ -217,7 +236,8 @@ def list_attachments(item_id: int):
     return many(AttachmentOut, Page(attachments.list_attachments(actor(), item_id), None))
 
 
-@api_route(bp, "/items/<int:item_id>/attachments", "POST", response=AttachmentOut, status=201, multipart=True)
+@api_route(bp, "/items/<int:item_id>/attachments", "POST", response=AttachmentOut, status=201, multipart=True,
+           form=(params.enum("kind", AttachmentKind.values(), default="other"),))
 def upload_attachment(item_id: int):
     """Upload evidence (multipart: ``file`` and ``kind``)."""
     upload = request.files.get("file")
@@ -228,7 +248,7 @@ def upload_attachment(item_id: int):
     return one(AttachmentOut, attachment, 201)
 
 
-@api_route(bp, "/items/<int:item_id>/attachments/<int:attachment_id>", "GET", binary=True)
+@api_route(bp, "/items/<int:item_id>/attachments/<int:attachment_id>", "GET", files=tuple(sorted(ACCEPTED_TYPES)))
 def download_attachment(item_id: int, attachment_id: int):
     """Download one attachment (checked against the caller's scope)."""
     attachment, path = attachments.get_attachment(actor(), item_id, attachment_id)

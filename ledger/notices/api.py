@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from flask import request
+from flask import Response
 from pydantic import Field
 
+from ledger.api import params
 from ledger.api.blueprint import bp
-from ledger.api.common import Body, Out, actor, cursor_arg, limit_arg, many, one, parse_body, query_int
+from ledger.api.common import Body, Day, Id, Line, Out, Text, actor, arg, cursor_arg, limit_arg, many, one, parse_body
 from ledger.api.registry import api_route
 from ledger.core.db import db
-from ledger.core.errors import Invalid
 from ledger.core.pagination import Page, page_by_id
 from ledger.notices import downloads, objections, services
+from ledger.notices.downloads import DOCX_TYPE
 from ledger.notices.models import Notice, NoticeKind, NoticeStatus
 
 Kind = Literal["progress", "closure", "review", "overdue"]
@@ -48,27 +49,27 @@ class NoticeDetailOut(NoticeOut):
 
 
 class NoticeCreate(Body):
-    org_id: int
+    org_id: Id
     kind: Kind
-    period_start: date
-    period_end: date
-    title: str | None = Field(default=None, max_length=200)
-    addressee: str | None = Field(default=None, max_length=200)
-    intro: str | None = Field(default=None, max_length=5000)
+    period_start: Day
+    period_end: Day
+    title: Line | None = Field(default=None, max_length=200)
+    addressee: Line | None = Field(default=None, max_length=200)
+    intro: Text | None = Field(default=None, max_length=5000)
     objection_days: int | None = Field(default=None, ge=1, le=60)
 
 
 class NoticeUpdate(Body):
-    title: str | None = Field(default=None, max_length=200)
-    addressee: str | None = Field(default=None, max_length=200)
-    intro: str | None = Field(default=None, max_length=5000)
-    period_start: date | None = None
-    period_end: date | None = None
+    title: Line | None = Field(default=None, max_length=200)
+    addressee: Line | None = Field(default=None, max_length=200)
+    intro: Text | None = Field(default=None, max_length=5000)
+    period_start: Day | None = None
+    period_end: Day | None = None
     objection_days: int | None = Field(default=None, ge=1, le=60)
 
 
 class Withdrawal(Body):
-    reason: str = Field(max_length=2000)
+    reason: Text = Field(max_length=2000)
 
 
 class ObjectionOut(Out):
@@ -83,11 +84,11 @@ class ObjectionOut(Out):
 
 
 class Uphold(Body):
-    reason: str = Field(max_length=5000)
+    reason: Text = Field(max_length=5000)
 
 
 class Answer(Body):
-    reply: str = Field(max_length=5000)
+    reply: Text = Field(max_length=5000)
 
 
 class NoticeSettingsIO(Body):
@@ -96,8 +97,8 @@ class NoticeSettingsIO(Body):
     closure_enabled: bool | None = None
     auto_publish: bool | None = None
     objection_days: int | None = Field(default=None, ge=1, le=60)
-    addressee: str | None = Field(default=None, max_length=200)
-    contact: str | None = Field(default=None, max_length=200)
+    addressee: Line | None = Field(default=None, max_length=200)
+    contact: Line | None = Field(default=None, max_length=200)
 
 
 def _out(notice: Notice, detail: bool = False) -> dict:
@@ -119,18 +120,21 @@ def _objection_out(objection) -> dict:
 
 
 def _filtered(query):  # noqa: ANN001, ANN202
-    org_id, kind, status = query_int("org_id"), request.args.get("kind"), request.args.get("status")
+    """The declared filters (LIST_QUERY, PUBLIC_QUERY), parsed and checked before the view ran."""
+    org_id, kind, status = arg("org_id"), arg("kind"), arg("status")
     if org_id is not None:
         query = query.where(Notice.org_id == org_id)
     if kind:
-        if kind not in NoticeKind.values():
-            raise Invalid({"kind": "类型必须是 progress、closure、review 或 overdue"})
         query = query.where(Notice.kind == kind)
     if status:
-        if status not in NoticeStatus.values():
-            raise Invalid({"status": "状态必须是 draft、published 或 withdrawn"})
         query = query.where(Notice.status == status)
     return query
+
+
+LIST_QUERY = (params.integer("org_id"), params.enum("kind", NoticeKind.values()),
+              params.enum("status", NoticeStatus.values()), *params.PAGED)
+PUBLIC_QUERY = (params.integer("org_id"), params.enum("kind", NoticeKind.values()),
+                params.enum("status", [s for s in NoticeStatus.values() if s != "draft"]), *params.PAGED)
 
 
 def _page(query) -> Page:  # noqa: ANN001
@@ -138,9 +142,7 @@ def _page(query) -> Page:  # noqa: ANN001
     return Page([_out(n) for n in page.rows], page.next_cursor)
 
 
-@api_route(bp, "/notices", "GET", list_of=NoticeOut,
-           query={"org_id": "", "kind": "progress|closure|review|overdue", "status": "draft|published|withdrawn",
-                  "limit": "", "cursor": ""})
+@api_route(bp, "/notices", "GET", list_of=NoticeOut, query=LIST_QUERY)
 def list_notices():
     """Notices of the organisations the caller manages, newest first."""
     return many(NoticeOut, _page(_filtered(services.notices_query(actor()))))
@@ -172,7 +174,9 @@ def update_notice(notice_id: int):
 def delete_notice(notice_id: int):
     """Discard a draft."""
     services.delete_draft(actor(), notice_id)
-    return "", 204
+    response = Response(status=204)
+    del response.headers["Content-Type"]  # no content, so no type (not text/html)
+    return response
 
 
 @api_route(bp, "/notices/<int:notice_id>/publish", "POST", response=NoticeDetailOut)
@@ -198,13 +202,13 @@ def correct_notice(notice_id: int):
     return one(NoticeDetailOut, _out(notice, True), 201)
 
 
-@api_route(bp, "/notices/<int:notice_id>/docx", "GET", binary=True)
+@api_route(bp, "/notices/<int:notice_id>/docx", "GET", files=(DOCX_TYPE,))
 def notice_docx(notice_id: int):
     """The notice as DOCX (GB/T 9704 layout)."""
     return downloads.send(services.get_notice(actor(), notice_id), "docx")
 
 
-@api_route(bp, "/notices/<int:notice_id>/pdf", "GET", binary=True)
+@api_route(bp, "/notices/<int:notice_id>/pdf", "GET", files=("application/pdf",))
 def notice_pdf(notice_id: int):
     """The notice as PDF."""
     return downloads.send(services.get_notice(actor(), notice_id), "pdf")
@@ -254,13 +258,9 @@ def _public_query():  # noqa: ANN202
     return _filtered(services.public_notices_query())
 
 
-@api_route(bp, "/public/notices", "GET", list_of=NoticeOut, public=True,
-           query={"org_id": "", "kind": "progress|closure|review|overdue", "status": "published|withdrawn",
-                  "limit": "", "cursor": ""})
+@api_route(bp, "/public/notices", "GET", list_of=NoticeOut, public=True, query=PUBLIC_QUERY)
 def public_notices():
     """Published notices, newest first: the public board's feed (no login)."""
-    if request.args.get("status") == "draft":
-        raise Invalid({"status": "状态必须是 published 或 withdrawn"})
     return many(NoticeOut, _page(_public_query()))
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from flask import request
 from pydantic import Field
 
+from ledger.api import params
 from ledger.api.blueprint import bp
-from ledger.api.common import Body, Out, actor, cursor_arg, limit_arg, many, one, parse_body, query_int
+from ledger.api.common import Body, Day, Id, Line, Out, Text, actor, arg, cursor_arg, limit_arg, many, one, parse_body
 from ledger.api.registry import api_route
-from ledger.core.errors import Invalid
 from ledger.core.pagination import page_by_id
 from ledger.items.api import ItemCreateFields
 from ledger.opinions import services
@@ -41,44 +40,45 @@ class OpinionOut(Out):
 
 
 class OpinionCreate(Body):
-    org_id: int
-    review_id: int | None = None
+    org_id: Id
+    review_id: Id | None = None
     channel: ChannelName
     kind: Literal["problem", "suggestion"] = "problem"
-    category: str | None = Field(default=None, max_length=50)
-    content: str = Field(max_length=5000)
-    submitter_name: str | None = Field(default=None, max_length=100)
-    submitter_contact: str | None = Field(default=None, max_length=200)
+    category: Line | None = Field(default=None, max_length=50)
+    content: Text = Field(max_length=5000)
+    submitter_name: Line | None = Field(default=None, max_length=100)
+    submitter_contact: Line | None = Field(default=None, max_length=200)
     anonymous: bool = False
     wants_updates: bool = False
-    received_on: date | None = None
+    received_on: Day | None = None
 
 
 class TriageItem(ItemCreateFields):
-    org_id: int | None = None
+    org_id: Id | None = None
 
 
 class Triage(Body):
     action: Literal["accept", "link", "answer", "reject"]
-    reply: str | None = Field(default=None, max_length=5000)
-    item_id: int | None = None
+    reply: Text | None = Field(default=None, max_length=5000)
+    item_id: Id | None = None
     item: TriageItem | None = None
 
 
+STATUSES = ("new", "accepted", "answered", "rejected")
+
+
 @api_route(bp, "/opinions", "GET", list_of=OpinionOut,
-           query={"org_id": "organisation", "status": "new|accepted|answered|rejected", "review_id": "",
-                  "limit": "", "cursor": ""})
+           query=(params.integer("org_id", "organisation"), params.enum("status", STATUSES),
+                  params.integer("review_id"), *params.PAGED))
 def list_opinions():
     """Opinions in the caller's organisations, newest first."""
     query = services.opinions_query(actor())
-    org_id, review_id, status = query_int("org_id"), query_int("review_id"), request.args.get("status")
+    org_id, review_id, status = arg("org_id"), arg("review_id"), arg("status")
     if org_id is not None:
         query = query.where(Opinion.org_id == org_id)
     if review_id is not None:
         query = query.where(Opinion.review_id == review_id)
     if status:
-        if status not in ("new", "accepted", "answered", "rejected"):
-            raise Invalid({"status": "状态无效"})
         query = query.where(Opinion.status == status)
     return many(OpinionOut, page_by_id(query, Opinion, limit_arg(), cursor_arg(), descending=True))
 

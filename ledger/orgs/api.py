@@ -5,8 +5,9 @@ from typing import Literal
 
 from pydantic import Field
 
+from ledger.api import params
 from ledger.api.blueprint import bp
-from ledger.api.common import Body, Out, actor, cursor_arg, limit_arg, many, one, parse_body
+from ledger.api.common import Body, Id, Line, Out, actor, arg, cursor_arg, limit_arg, many, one, parse_body
 from ledger.api.registry import api_route
 from ledger.core.pagination import page_by_id
 from ledger.orgs import services
@@ -24,23 +25,23 @@ class OrgOut(Out):
 
 
 class OrgCreate(Body):
-    name: str = Field(max_length=200)
+    name: Line = Field(max_length=200)
     kind: OrgKindName = "branch"
-    parent_id: int | None = None
-    timezone: str = Field(default="Asia/Shanghai", max_length=64)
+    parent_id: Id | None = None
+    timezone: Line = Field(default="Asia/Shanghai", max_length=64)
 
 
 class OrgUpdate(Body):
-    name: str | None = Field(default=None, max_length=200)
+    name: Line | None = Field(default=None, max_length=200)
     kind: OrgKindName | None = None
-    parent_id: int | None = None
-    timezone: str | None = Field(default=None, max_length=64)
+    parent_id: Id | None = None
+    timezone: Line | None = Field(default=None, max_length=64)
 
 
 class OrgSettingsIn(Body):
     evidence_required: bool | None = None
-    warning_days: int | None = None
-    progress_margin: int | None = None
+    warning_days: int | None = Field(default=None, ge=0, le=60)
+    progress_margin: int | None = Field(default=None, ge=0, le=100)
 
 
 class OrgSettingsOut(Out):
@@ -50,7 +51,7 @@ class OrgSettingsOut(Out):
     progress_margin: int
 
 
-@api_route(bp, "/orgs", "GET", list_of=OrgOut, query={"limit": "page size", "cursor": "next page"})
+@api_route(bp, "/orgs", "GET", list_of=OrgOut, query=params.PAGED)
 def list_orgs():
     """Organisations the caller belongs to or supervises."""
     return many(OrgOut, page_by_id(services.list_orgs_query(actor()), Organisation, limit_arg(), cursor_arg()))
@@ -91,19 +92,17 @@ class CategoryOut(Out):
 
 
 class CategoryIn(Body):
-    name: str = Field(max_length=50)
+    name: Line = Field(max_length=50)
     active: bool = True
-    position: int | None = None
+    position: int | None = Field(default=None, ge=0, le=10000)
 
 
-@api_route(bp, "/categories", "GET", list_of=CategoryOut, query={"all": "include inactive (admin)"})
+@api_route(bp, "/categories", "GET", list_of=CategoryOut, query=(params.boolean("all", "include inactive (admin)"),))
 def list_categories():
     """The category list (admin-managed)."""
     from flask import jsonify
 
-    from ledger.api.common import query_bool
-
-    rows = services.list_categories(include_inactive=bool(query_bool("all")) and actor().is_admin)
+    rows = services.list_categories(include_inactive=bool(arg("all")) and actor().is_admin)
     return jsonify({"items": [CategoryOut.model_validate(c).model_dump() for c in rows], "next_cursor": None})
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import jsonify
+from pydantic import Field
 from sqlalchemy import select
 
+from ledger.api import params
 from ledger.api.blueprint import bp
-from ledger.api.common import Body, Out, actor, cursor_arg, limit_arg, many, parse_body, query_bool
+from ledger.api.common import Body, Id, Out, actor, arg, cursor_arg, limit_arg, many, parse_body
 from ledger.api.registry import api_route
 from ledger.core.pagination import page_by_id
 from ledger.outbox import services
@@ -25,15 +27,15 @@ class NotificationOut(Out):
 
 
 class MarkRead(Body):
-    ids: list[int] | None = None
+    ids: list[Id] | None = Field(default=None, max_length=1000)
 
 
 @api_route(bp, "/notifications", "GET", list_of=NotificationOut,
-           query={"unread": "only unread", "limit": "", "cursor": ""})
+           query=(params.boolean("unread", "only unread"), *params.PAGED))
 def list_notifications():
     """The caller's notifications, newest first."""
     query = select(Notification).where(Notification.user_id == actor().id)
-    if query_bool("unread"):
+    if arg("unread"):
         query = query.where(Notification.read_at.is_(None))
     return many(NotificationOut, page_by_id(query, Notification, limit_arg(), cursor_arg(), descending=True))
 

@@ -6,8 +6,24 @@ from typing import Literal
 
 from pydantic import Field
 
+from ledger.api import params
 from ledger.api.blueprint import bp
-from ledger.api.common import Body, Out, actor, cursor_arg, limit_arg, many, one, parse_body
+from ledger.api.common import (
+    Body,
+    Count,
+    Day,
+    Id,
+    Line,
+    Out,
+    Text,
+    actor,
+    arg,
+    cursor_arg,
+    limit_arg,
+    many,
+    one,
+    parse_body,
+)
 from ledger.api.registry import api_route
 from ledger.core.pagination import page_by_id
 from ledger.reviews import services
@@ -29,23 +45,22 @@ class ReviewOut(Out):
 
 
 class ReviewCreate(Body):
-    org_id: int
-    title: str = Field(max_length=200)
+    org_id: Id
+    title: Line = Field(max_length=200)
     method: Method
-    held_on: date
-    forms_issued: int = Field(default=0, ge=0)
-    forms_returned: int = Field(default=0, ge=0)
-    forms_valid: int = Field(default=0, ge=0)
-    note: str | None = None
+    held_on: Day
+    forms_issued: Count = 0
+    forms_returned: Count = 0
+    forms_valid: Count = 0
+    note: Text | None = None
 
 
-@api_route(bp, "/reviews", "GET", list_of=ReviewOut, query={"org_id": "organisation", "limit": "", "cursor": ""})
+@api_route(bp, "/reviews", "GET", list_of=ReviewOut,
+           query=(params.integer("org_id", "organisation"), *params.PAGED))
 def list_reviews():
     """Reviews in the caller's organisations."""
-    from ledger.api.common import query_int
-
     query = services.reviews_query(actor())
-    org_id = query_int("org_id")
+    org_id = arg("org_id")
     if org_id is not None:
         query = query.where(Review.org_id == org_id)
     return many(ReviewOut, page_by_id(query, Review, limit_arg(), cursor_arg(), descending=True))

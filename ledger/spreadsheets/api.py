@@ -6,12 +6,16 @@ from urllib.parse import quote
 
 from flask import Response, jsonify, request
 
+from ledger.api import params
 from ledger.api.blueprint import bp
-from ledger.api.common import actor, query_int
+from ledger.api.common import actor, arg
 from ledger.api.registry import api_route
 from ledger.core import clock
 from ledger.core.errors import Invalid
+from ledger.items.api import FILTERS as ITEM_FILTERS
 from ledger.items.api import _filters as item_filters  # the very filters of GET /items
+from ledger.items.queries import SORTS
+from ledger.opinions.api import STATUSES as OPINION_STATUSES
 from ledger.spreadsheets import export
 from ledger.spreadsheets.ledger_import import import_ledger
 from ledger.spreadsheets.opinion_import import import_opinions
@@ -41,10 +45,7 @@ def _form_int(name: str, required: bool = False) -> int | None:
         if required:
             raise Invalid({name: "必填"})
         return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise Invalid({name: "必须是整数"}) from None
+    return params.integer(name).parse(raw)
 
 
 def _mapping() -> dict | None:
@@ -88,16 +89,22 @@ def download(fileobj, name: str, mimetype: str) -> Response:
 
 
 def export_format() -> str:
-    fmt = request.args.get("format", "xlsx")
-    if fmt not in ("xlsx", "csv"):
-        raise Invalid({"format": "必须是 xlsx 或 csv"})
-    return fmt
+    """The export's format: the API operation's declared one, or (the pages) read here."""
+    from flask import g
+
+    return arg("format") if "format" in (g.get("query") or {}) else FORMAT.read(request.args)
 
 
-@api_route(bp, "/opinions/import", "POST", multipart=True, summary="Import opinions from .xlsx or .csv", query={
-    "org_id": "organisation (form field; you must be its secretary)", "dry_run": "true: only check, save nothing",
-    "review_id": "review the opinions came from (optional)", "channel": "channel for rows without one (optional)",
-    "mapping": "JSON {header: field} for headers not recognised (optional)"})
+FORMAT = params.enum("format", ("xlsx", "csv"), default="xlsx")
+FILE_TYPES = (export.XLSX_TYPE, export.CSV_TYPE.split(";")[0])
+DRY_RUN = params.boolean("dry_run", "true: only check, save nothing")
+
+
+@api_route(bp, "/opinions/import", "POST", multipart=True, summary="Import opinions from .xlsx or .csv", form=(
+    params.Param("org_id", "integer", "organisation (you must be its secretary)", required=True), DRY_RUN,
+    params.integer("review_id", "review the opinions came from (optional)"),
+    params.text("channel", "channel for rows without one (optional)", max_length=50),
+    params.text("mapping", "JSON {header: field} for headers not recognised (optional)", max_length=5000)))
 def import_opinions_api():
     """Import opinions: a dry run lists every bad row; a real import saves every row or none."""
     report = import_opinions(actor(), _form_int("org_id", required=True), _upload(), dry_run=form_flag("dry_run"),
@@ -106,39 +113,36 @@ def import_opinions_api():
     return jsonify(report.as_dict()), 200 if report.dry_run else 201
 
 
-@api_route(bp, "/opinions/import/template", "GET", binary=True)
+@api_route(bp, "/opinions/import/template", "GET", files=(export.XLSX_TYPE,))
 def opinion_import_template():
     """The import template (.xlsx) with the recognised headers and drop-downs."""
     return download(export.to_tempfile(write_template), "意见建议导入模板.xlsx", export.XLSX_TYPE)
 
 
-@api_route(bp, "/items/import", "POST", multipart=True, query={"dry_run": "true: only show the changes"})
+@api_route(bp, "/items/import", "POST", multipart=True, form=(DRY_RUN,))
 def import_ledger_api():
     """Re-import an edited ledger export: rows matched by code; each change goes through the lifecycle."""
     report = import_ledger(actor(), _upload(), dry_run=form_flag("dry_run"))
     return jsonify(report.as_dict()), 200
 
 
-@api_route(bp, "/items/export", "GET", binary=True, query={
-    "format": "xlsx|csv", "org_id": "organisation (with its subtree)", "status": "comma-separated statuses",
-    "owner_id": "", "overdue": "true|false", "flagged": "true|false", "light": "red|yellow|green|none", "kind": "",
-    "category": "", "q": "text", "sort": "deadline|-deadline|created|-created"})
+@api_route(bp, "/items/export", "GET", files=FILE_TYPES,
+           query=(FORMAT, *ITEM_FILTERS, params.enum("sort", SORTS, default="created")))
 def export_items():
     """The ledger (台账) as .xlsx in the customary layout, or CSV: the same items as GET /items."""
-    fmt, filters, sort = export_format(), item_filters(), request.args.get("sort", "created")
+    fmt, filters, sort = export_format(), item_filters(), arg("sort")
     name, user = f"整改台账-{clock.today().isoformat()}.{fmt}", actor()
     return download(export.to_tempfile(lambda out: export.write_ledger(user, filters, out, fmt, sort)), name,
                     export.MIMETYPES[fmt])
 
 
-@api_route(bp, "/opinions/export", "GET", binary=True, query={
-    "format": "xlsx|csv", "org_id": "organisation (with its subtree)", "status": "new|accepted|answered|rejected",
-    "review_id": ""})
+@api_route(bp, "/opinions/export", "GET", files=FILE_TYPES, query=(
+    FORMAT, params.integer("org_id", "organisation (with its subtree)"), params.enum("status", OPINION_STATUSES),
+    params.integer("review_id")))
 def export_opinions():
     """The opinions with their triage and feedback (三到 record: who, where it went, the reply, when)."""
     fmt = export_format()
-    filters = {"org_id": query_int("org_id"), "review_id": query_int("review_id"),
-               "status": request.args.get("status") or None}
+    filters = {"org_id": arg("org_id"), "review_id": arg("review_id"), "status": arg("status")}
     name, user = f"意见建议三到记录-{clock.today().isoformat()}.{fmt}", actor()
     return download(export.to_tempfile(lambda out: export.write_opinions(user, filters, out, fmt)), name,
                     export.MIMETYPES[fmt])

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import jsonify, request
+from flask import jsonify
 from pydantic import ConfigDict
 
+from ledger.api import params
 from ledger.api.blueprint import bp
-from ledger.api.common import Out, actor, query_int
+from ledger.api.common import Out, actor, arg
 from ledger.api.registry import api_route
 from ledger.stats import services
 from ledger.stats.figures import period_from
@@ -50,13 +51,13 @@ class StatsOut(Out):
     links: dict[str, str]
 
 
-@api_route(bp, "/stats", "GET", response=StatsOut, query={
-    "org_id": "organisation (with its subtree); default: everything in the caller's scope",
-    "from": "first day (YYYY-MM-DD)", "to": "last day (YYYY-MM-DD)",
-    "month": "an assessment month YYYY-MM instead of from/to",
-    "start_day": "day the assessment month starts (e.g. 19: the 19th to the 18th); default a setting"})
+@api_route(bp, "/stats", "GET", response=StatsOut, query=(
+    params.integer("org_id", "organisation (with its subtree); default: everything in the caller's scope"),
+    params.day("from", "first day"), params.day("to", "last day"),
+    params.month("month", "an assessment month YYYY-MM instead of from/to"),
+    params.integer("start_day", "day the assessment month starts (e.g. 19: the 19th to the 18th); default a "
+                                "setting", 1, 28)))
 def get_stats():
     """Figures for an organisation subtree and period: totals, rates, weighted score, ranking by organisation."""
-    period = period_from(request.args.get("from"), request.args.get("to"), request.args.get("month"),
-                         query_int("start_day"))
-    return jsonify(plain(services.stats(actor(), query_int("org_id"), period)))
+    period = period_from(arg("from"), arg("to"), arg("month"), arg("start_day"))
+    return jsonify(plain(services.stats(actor(), arg("org_id"), period)))
