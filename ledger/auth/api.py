@@ -7,7 +7,7 @@ from flask import current_app, g, request
 from pydantic import Field
 
 from ledger.api.blueprint import bp
-from ledger.api.common import Body, Out, actor, cursor_arg, limit_arg, many, one, parse_body
+from ledger.api.common import Body, Id, Line, Out, actor, cursor_arg, limit_arg, many, one, parse_body
 from ledger.api.params import PAGED
 from ledger.api.registry import api_route
 from ledger.auth import services
@@ -22,7 +22,7 @@ class TokenRequest(Body):
     """Credentials for a token. ``otp`` is required when the user has a second factor: the 6-digit code of
     their authenticator app (each code is accepted once) or one of their recovery codes."""
 
-    username: str = Field(max_length=80)
+    username: Line = Field(max_length=80)
     password: str = Field(max_length=200)
     otp: str | None = Field(default=None, max_length=40,
                             description="the current TOTP code (or a recovery code) of a user with a second factor")
@@ -56,11 +56,16 @@ def token_request() -> TokenRequest:
 
 
 def _token_username() -> str | None:
-    return token_request().username
+    """The account a token request charges: the parsed body's username; a body that is not JSON (the view
+    refuses it) charges the account its form fields name, so the answer there is a 429 too."""
+    try:
+        return token_request().username
+    except LedgerError:
+        return request.form.get("username")
 
 
 class MembershipIn(Body):
-    org_id: int
+    org_id: Id
     role: str
 
 
@@ -76,15 +81,19 @@ class UserOut(Out):
     email: str | None
     active: bool
     is_admin: bool
+    is_security_admin: bool
+    is_auditor: bool
     memberships: list[MembershipOut]
 
 
 class UserCreate(Body):
-    username: str = Field(max_length=80)
+    username: Line = Field(max_length=80)
     password: str = Field(max_length=200)
-    display_name: str = Field(default="", max_length=100)
-    email: str | None = Field(default=None, max_length=200)
+    display_name: Line = Field(default="", max_length=100)
+    email: Line | None = Field(default=None, max_length=200)
     is_admin: bool = False
+    is_security_admin: bool = False
+    is_auditor: bool = False
     memberships: list[MembershipIn] = []
 
 
@@ -93,6 +102,8 @@ class UserUpdate(Body):
     email: str | None = Field(default=None, max_length=200)
     active: bool | None = None
     is_admin: bool | None = None
+    is_security_admin: bool | None = None
+    is_auditor: bool | None = None
     password: str | None = Field(default=None, max_length=200)
     memberships: list[MembershipIn] | None = None
 
@@ -102,7 +113,8 @@ def _user_out(user: User) -> dict:
     if user.is_admin:
         memberships.append({"org_id": None, "role": "admin"})
     return {"id": user.id, "username": user.username, "display_name": user.display_name, "email": user.email,
-            "active": user.active, "is_admin": user.is_admin, "memberships": memberships}
+            "active": user.active, "is_admin": user.is_admin, "is_security_admin": user.is_security_admin,
+            "is_auditor": user.is_auditor, "memberships": memberships}
 
 
 @api_route(bp, "/tokens", "POST", body=TokenRequest, response=TokenOut, status=201, public=True,
@@ -166,7 +178,8 @@ def create_user():
     """Create a user (admin)."""
     body = parse_body(UserCreate)
     user = services.create_user(actor(), body.username, body.password, body.display_name, body.email,
-                                [m.model_dump() for m in body.memberships], body.is_admin)
+                                [m.model_dump() for m in body.memberships], body.is_admin,
+                                is_auditor=body.is_auditor, is_security_admin=body.is_security_admin)
     return one(UserOut, _user_out(user), 201)
 
 

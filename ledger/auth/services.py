@@ -11,6 +11,7 @@ from sqlalchemy import Select, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload, lazyload
 
+from ledger.audit import duties
 from ledger.auth import second_factor
 from ledger.auth.models import ApiToken, Membership, User
 from ledger.auth.names import username_key
@@ -18,6 +19,7 @@ from ledger.auth.passwords import hash_password, needs_rehash, verify_password
 from ledger.auth.policy import MIN_PASSWORD_LENGTH, validate_password
 from ledger.auth.scope import forget_scope, scope_of
 from ledger.core import clock
+from ledger.core.contacts import user_email
 from ledger.core.db import db, write_intent
 from ledger.core.enums import Role
 from ledger.core.errors import Forbidden, Invalid, NotFound, Unauthorized
@@ -67,34 +69,49 @@ def _validate_memberships(memberships: list[dict]) -> list[tuple[int, str]]:
 
 
 def create_user(actor: User | None, username: str, password: str, display_name: str = "",
-                email: str | None = None, memberships: list[dict] | None = None, is_admin: bool = False) -> User:
-    """Create a user (an admin's act; ``actor`` None is the command line)."""
-    if actor is not None and not actor.is_admin:
+                email: str | None = None, memberships: list[dict] | None = None, is_admin: bool = False,
+                is_auditor: bool = False, is_security_admin: bool = False) -> User:
+    """Create a user (an admin's act, the security admin's under 三员分立; ``actor`` None is the command line)."""
+    if actor is not None and not duties.may_manage_users(actor):
         raise Forbidden("只有管理员可以创建用户")
+    duties.check_roles({"admin": is_admin, "auditor": is_auditor, "security_admin": is_security_admin},
+                       memberships or [])
     username = (username or "").strip()
     if not username or len(username) > 80:
         raise Invalid({"username": "用户名不能为空，且不超过 80 个字符"})
     if user_by_name(username) is not None:
         raise Invalid({"username": "用户名已存在（不区分大小写）"})
-    if email is not None and email and "@" not in email:
-        raise Invalid({"email": "邮箱格式不正确"})
+    email = user_email(email)  # one valid address or none (issue 14, finding 2)
     validate_password(password, username)
     user = User(username=username, username_key=username_key(username), display_name=display_name or username,
                 email=email or None,
-                password_hash=hash_password(password), session_token=_new_session_token(), is_admin=is_admin)
+                password_hash=hash_password(password), session_token=_new_session_token(), is_admin=is_admin,
+                is_auditor=is_auditor, is_security_admin=is_security_admin)
     for org_id, role in _validate_memberships(memberships or []):
         user.memberships.append(Membership(org_id=org_id, role=role))
     db.session.add(user)
     db.session.flush()
+    _audit(actor, "user.created", user, username=user.username, roles=duties.system_roles(user),
+           memberships=[[m.org_id, m.role] for m in user.memberships])
     return user
 
 
 def update_user(actor: User, user_id: int, changes: dict) -> User:
-    if not actor.is_admin:
+    if not duties.may_manage_users(actor):
         raise Forbidden("只有管理员可以修改用户")
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("用户不存在")
+    from ledger.audit.changes import audit_user_changes
+
+    with audit_user_changes(actor, user, changes):
+        _apply_user_changes(user, changes)
+    return user
+
+
+def _apply_user_changes(user: User, changes: dict) -> None:
+    if "email" in changes:
+        changes = {**changes, "email": user_email(changes["email"])}
     for key in ("display_name", "email"):
         if key in changes:
             setattr(user, key, changes[key] or (None if key == "email" else ""))
@@ -105,8 +122,10 @@ def update_user(actor: User, user_id: int, changes: dict) -> User:
         for org_id, role in wanted:
             user.memberships.append(Membership(org_id=org_id, role=role))
         forget_scope(user)
-    if "is_admin" in changes:
-        user.is_admin = bool(changes["is_admin"])
+    for flag in duties.FLAGS.values():
+        if flag in changes and changes[flag] is not None:
+            setattr(user, flag, bool(changes[flag]))
+    duties.check_roles(duties.roles_of(user), user.memberships)
     if "active" in changes and bool(changes["active"]) != user.active:
         user.active = bool(changes["active"])
         revoke_sessions(user)
@@ -115,7 +134,6 @@ def update_user(actor: User, user_id: int, changes: dict) -> User:
         user.password_hash = hash_password(changes["password"])
         revoke_sessions(user)
     db.session.flush()
-    return user
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -154,6 +172,7 @@ def count_failure_after_rollback(username: str | None) -> None:
     from flask import g
 
     g.setdefault("failed_logins", []).append(username or "")
+    _audit(None, "auth.login_failed", username=(username or "")[:200])  # never the password
 
 
 def write_failures(usernames: list[str]) -> None:
@@ -174,6 +193,7 @@ def write_failures(usernames: list[str]) -> None:
 
 
 def login_succeeded(user: User) -> None:
+    _audit(user, "auth.login", user)
     user.failed_logins = 0
     user.locked_until = None
 
@@ -198,7 +218,7 @@ def reset_second_factor(actor: User, user_id: int) -> User:
 
 
 def _managed_user(actor: User, user_id: int) -> User:
-    if not actor.is_admin:
+    if not duties.may_manage_users(actor):
         raise Forbidden("只有管理员可以这样做")
     user = db.session.get(User, user_id)
     if user is None:
@@ -240,6 +260,7 @@ def change_password(user: User, current: str, new: str) -> None:
     validate_password(new, user.username, field="new_password")
     user.password_hash = hash_password(new)
     revoke_sessions(user)
+    _audit(user, "auth.password_changed", user)
 
 
 def load_session_user(session_id: str) -> User | None:
@@ -265,6 +286,7 @@ def issue_token(user: User, name: str = "") -> str:
     db.session.add(ApiToken(user_id=user.id, token_hash=_hash_token(raw), session_token=user.session_token,
                             name=name, expires_at=expires_at))
     db.session.flush()
+    _audit(user, "token.issued", user, name=name, expires_at=expires_at.isoformat())
     return raw
 
 
@@ -327,7 +349,7 @@ def get_user(actor: User, user_id: int) -> User:
 
 
 def can_see_user(actor: User, user: User) -> bool:
-    if actor.is_admin or actor.id == user.id:
+    if duties.may_see_all_users(actor) or actor.id == user.id:
         return True
     orgs = scope_of(actor).managed
     return any(m.org_id in orgs for m in user.memberships)
@@ -336,7 +358,7 @@ def can_see_user(actor: User, user: User) -> bool:
 def users_query(actor: User) -> Select:
     """Users the actor may list: admins all; others the members of organisations they manage."""
     query = select(User)
-    if actor.is_admin:
+    if duties.may_see_all_users(actor):  # the admin, and the security admin who manages them
         return query
     orgs = scope_of(actor).managed
     visible = select(Membership.user_id).where(Membership.org_id.in_(sorted(orgs)))

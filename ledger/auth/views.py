@@ -138,6 +138,9 @@ def second_step():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    from ledger.audit.services import record_audit
+
+    record_audit(current_user, "auth.logout", target_type="user", target_id=current_user.id)
     services.revoke_sessions(current_user)  # every earlier cookie and token of this user stops working
     db.session.commit()
     logout_user()

@@ -93,8 +93,10 @@ def mark_read():
     raw = form.notification_id.data
     ids = [int(raw)] if raw and raw.isdigit() else None
     outbox.mark_read(current_user, ids)
-    return redirect(request.form.get("next") if (request.form.get("next") or "").startswith("/notifications")
-                    else url_for("web.notifications"))
+    from ledger.auth.redirects import safe_next  # same-site only, as the browser reads it (issue 14)
+
+    target = safe_next(request.form.get("next"), url_for("web.notifications"))
+    return redirect(target if target.startswith("/notifications") else url_for("web.notifications"))
 
 
 @bp.route("/account", methods=["GET", "POST"])

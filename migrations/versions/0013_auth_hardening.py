@@ -33,20 +33,26 @@ def username_key(username: str) -> str:
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username.strip()).casefold())
 
 
-def _fill_username_keys(conn) -> None:
-    users = sa.table("users", sa.column("id", sa.Integer), sa.column("username", sa.String),
-                     sa.column("username_key", sa.String))
+def _username_keys(conn) -> dict[int, str]:
+    """Each existing user's key; refuses (before any change) when two usernames fold to the same key."""
+    users = sa.table("users", sa.column("id", sa.Integer), sa.column("username", sa.String))
     rows = conn.execute(sa.select(users.c.id, users.c.username).order_by(users.c.id)).all()
     by_key: dict[str, list[tuple[int, str]]] = {}
     for user_id, username in rows:
         by_key.setdefault(username_key(username), []).append((user_id, username))
-    clashes = {key: found for key, found in by_key.items() if len(found) > 1}
+    clashes = [found for found in by_key.values() if len(found) > 1]
     if clashes:
-        listed = "; ".join(", ".join(f"#{i} {name!r}" for i, name in found) for found in clashes.values())
+        listed = "; ".join(", ".join(f"#{i} {name!r}" for i, name in found) for found in clashes)
         raise RuntimeError("0013: these usernames differ only in case or Unicode form and cannot all stay: "
-                           f"{listed}. Rename one of each group (UPDATE users SET username = ...), then upgrade again.")
-    for key, found in by_key.items():
-        conn.execute(users.update().where(users.c.id == found[0][0]).values(username_key=key))
+                           f"{listed}. Nothing was changed. Rename one of each group "
+                           "(UPDATE users SET username = ... WHERE id = ...), then upgrade again.")
+    return {found[0][0]: key for key, found in by_key.items()}
+
+
+def _fill_username_keys(conn, keys: dict[int, str]) -> None:
+    users = sa.table("users", sa.column("id", sa.Integer), sa.column("username_key", sa.String))
+    for user_id, key in keys.items():
+        conn.execute(users.update().where(users.c.id == user_id).values(username_key=key))
 
 
 def _fill_token_expiry(conn) -> None:
@@ -57,25 +63,26 @@ def _fill_token_expiry(conn) -> None:
                      .values(expires_at=created_at + timedelta(days=TOKEN_DAYS)))
 
 
+# Plain ALTER TABLE ADD/DROP COLUMN on both databases (SQLite 3.35+), no batch table copy: rebuilding
+# ``users`` fails on SQLite while foreign keys (enforced by the app's connections) point at it.
+EPOCH = "1970-01-01 00:00:00"  # the server default of expires_at: a token written without one is expired
+
+
 def upgrade():
     conn = op.get_bind()
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('username_key', sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column('failed_logins', sa.Integer(), server_default='0', nullable=False))
-        batch_op.add_column(sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('totp_secret', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('totp_enabled_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('totp_last_step', sa.BigInteger(), nullable=True))
-    _fill_username_keys(conn)
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.alter_column('username_key', existing_type=sa.String(length=200), nullable=False)
-        batch_op.create_index('uq_users_username_key', ['username_key'], unique=True)
+    keys = _username_keys(conn)  # first: a clash stops the upgrade before anything is altered
+    op.add_column('users', sa.Column('username_key', sa.String(length=200), server_default='', nullable=False))
+    op.add_column('users', sa.Column('failed_logins', sa.Integer(), server_default='0', nullable=False))
+    op.add_column('users', sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('users', sa.Column('totp_secret', sa.String(length=64), nullable=True))
+    op.add_column('users', sa.Column('totp_enabled_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('users', sa.Column('totp_last_step', sa.BigInteger(), nullable=True))
+    _fill_username_keys(conn, keys)
+    op.create_index('uq_users_username_key', 'users', ['username_key'], unique=True)
 
-    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('api_tokens', sa.Column('expires_at', sa.DateTime(timezone=True), server_default=EPOCH,
+                                          nullable=False))
     _fill_token_expiry(conn)
-    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
-        batch_op.alter_column('expires_at', existing_type=sa.DateTime(timezone=True), nullable=False)
 
     op.create_table('recovery_codes',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -86,21 +93,14 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_recovery_codes_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_recovery_codes'))
     )
-    with op.batch_alter_table('recovery_codes', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_recovery_codes_user_id'), ['user_id'], unique=False)
+    op.create_index(op.f('ix_recovery_codes_user_id'), 'recovery_codes', ['user_id'], unique=False)
 
 
 def downgrade():
-    with op.batch_alter_table('recovery_codes', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_recovery_codes_user_id'))
+    op.drop_index(op.f('ix_recovery_codes_user_id'), table_name='recovery_codes')
     op.drop_table('recovery_codes')
-    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
-        batch_op.drop_column('expires_at')
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_index('uq_users_username_key')
-        batch_op.drop_column('totp_last_step')
-        batch_op.drop_column('totp_enabled_at')
-        batch_op.drop_column('totp_secret')
-        batch_op.drop_column('locked_until')
-        batch_op.drop_column('failed_logins')
-        batch_op.drop_column('username_key')
+    op.drop_column('api_tokens', 'expires_at')
+    op.drop_index('uq_users_username_key', table_name='users')
+    for column in ('totp_last_step', 'totp_enabled_at', 'totp_secret', 'locked_until', 'failed_logins',
+                   'username_key'):
+        op.drop_column('users', column)
