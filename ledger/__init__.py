@@ -98,6 +98,10 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_request_hooks(app: Flask) -> None:
+    from ledger.web import security_headers
+
+    security_headers.configure(app)  # the cookies' names in production
+
     @app.before_request
     def _declare_intent() -> None:
         write_intent.set(request.method not in SAFE_METHODS)
@@ -111,10 +115,7 @@ def _register_request_hooks(app: Flask) -> None:
         else:
             db.session.rollback()
         audit.finish_request(committed=response.status_code < 400)  # what a GET or a refusal must still log
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        return response
+        return security_headers.apply(app, response)
 
     @app.teardown_request
     def _rollback_on_error(exc) -> None:

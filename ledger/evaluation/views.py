@@ -3,6 +3,7 @@ and for signed-in users a review's ratings (paper entry, surveys) and the warnin
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -18,6 +19,11 @@ from ledger.web.common import page_blueprint
 
 bp = Blueprint("survey", __name__)  # public
 pages = page_blueprint("evaluation", __name__)  # signed in
+def _answer_titles() -> dict[str, str]:
+    """The answers' titles in the page's language (our own constants: translated here, escaped in the page)."""
+    return {value: gettext(title) for value, title in surveys.ANSWER_TITLES.items()}
+
+
 COUNT_FIELDS = ("satisfied", "basically_satisfied", "unsatisfied", "dont_know")
 
 
@@ -42,7 +48,7 @@ def answer(token: str):
             return render_template("evaluation/survey_done.html", state="used"), 409
         except Invalid as exc:
             error = exc.fields.get("answer") or exc.message
-    return render_template("evaluation/survey.html", item=item, choices=surveys.ANSWER_TITLES, error=error,
+    return render_template("evaluation/survey.html", item=item, choices=_answer_titles(), error=error,
                            chosen=request.form.get("answer"), comment=request.form.get("comment", "")), (
         422 if error else 200)
 

@@ -138,7 +138,7 @@ def _edit(ctx: Context) -> str | None:
     from ledger.items.services import EDITABLE_FIELDS, _check_user, _validate_item_fields
 
     changes = {k: v for k, v in ctx.data.items() if k in EDITABLE_FIELDS}
-    _validate_item_fields(changes, ctx.today, creating=False)
+    _validate_item_fields(changes, ctx.today, creating=False, current_category=ctx.item.category)
     if "leader_id" in changes:
         _check_user(changes["leader_id"], "leader_id")
     for key, value in changes.items():

@@ -11,8 +11,9 @@ from ledger.auth.services import find_user, visible_user
 from ledger.core.db import db
 from ledger.core.errors import Invalid
 from ledger.items.forms import FilterForm
+from ledger.orgs.categories import category_choices
 from ledger.orgs.models import Organisation
-from ledger.orgs.services import category_names, find_orgs, list_orgs_query, org_name
+from ledger.orgs.services import find_orgs, list_orgs_query, org_name
 from ledger.stats.figures import drill_down_args
 from ledger.web.helpers import choices
 
@@ -41,7 +42,7 @@ def filter_form(actor: User) -> FilterForm:
     if not form.org_search:
         form.org_id.choices = [("", gettext("全部"))] + org_choices(orgs)
     form.kind.choices = [("", gettext("全部"))] + choices("kind")
-    form.category.choices = [("", gettext("全部"))] + [(c, gettext(c)) for c in category_names()]
+    form.category.choices = category_choices(gettext("全部"))
     return form
 
 

@@ -21,6 +21,7 @@ from ledger.items import effects, lifecycle
 from ledger.items.lights import yellow_from
 from ledger.items.models import Attachment, CodeCounter, Event, Extension, Item
 from ledger.opinions.models import Opinion
+from ledger.orgs.categories import category_problem
 from ledger.orgs.models import DEFAULT_SETTINGS, Organisation
 from ledger.outbox.services import item_url, notify_submitter, notify_user
 
@@ -60,8 +61,10 @@ def _check_user(user_id: int | None, field: str) -> User | None:
     return user
 
 
-def _validate_item_fields(data: dict, today: date, creating: bool) -> None:
+def _validate_item_fields(data: dict, today: date, creating: bool, current_category: str | None = None) -> None:
     problems = {}
+    if category := category_problem(data.get("category"), current=current_category):
+        problems["category"] = category
     if creating or "title" in data:
         if not (data.get("title") or "").strip():
             problems["title"] = "标题不能为空"

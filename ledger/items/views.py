@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import defaultload
@@ -17,15 +18,16 @@ from ledger.items import attachments, page_filters, queries, services
 from ledger.items.forms import ACTION_FORMS, ItemForm, UploadForm
 from ledger.items.models import Attachment, Event, Extension
 from ledger.opinions.services import get_opinion
+from ledger.orgs.categories import category_choices
 from ledger.orgs.models import Organisation
-from ledger.orgs.services import category_names
 from ledger.web.common import form_errors, page_blueprint, page_size
 from ledger.web.helpers import choices
 
 bp = page_blueprint("items", __name__, url_prefix="/items")
 # What items/_table.html shows besides the light, overdue days, organisation and owner (read as columns).
 TABLE_COLUMNS = ("title", "code", "flagged", "status", "deadline")
-SORT_LABELS = {"deadline": "完成时限 ↑", "-deadline": "完成时限 ↓", "created": "创建时间 ↑", "-created": "创建时间 ↓"}
+SORT_LABELS = {"deadline": _l("完成时限 ↑"), "-deadline": _l("完成时限 ↓"), "created": _l("创建时间 ↑"),
+               "-created": _l("创建时间 ↓")}
 
 
 def _user_choices(blank: str | None = None) -> list[tuple]:
@@ -68,7 +70,7 @@ def new():
     form.org_id.choices = page_filters.org_choices(orgs)
     form.owner_id.choices = _user_choices()
     form.leader_id.choices = [("", gettext("（不指定）"))] + form.owner_id.choices
-    form.category.choices = [("", gettext("（不分类）"))] + [(c, gettext(c)) for c in category_names()]
+    form.category.choices = category_choices(gettext("（不分类）"))
     if request.method == "GET" and request.args.getlist("opinion_ids"):
         form.opinion_ids.data = [int(i) for i in request.args.getlist("opinion_ids") if i.isdigit()]
     opinions = [get_opinion(current_user, i) for i in (form.opinion_ids.data or [])]

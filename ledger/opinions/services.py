@@ -1,6 +1,7 @@
 """Opinion intake and triage (accept into a new item, link to an item, answer, reject)."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 from sqlalchemy import Select, select
@@ -12,6 +13,7 @@ from ledger.core.db import db
 from ledger.core.enums import Channel, OpinionKind, OpinionStatus
 from ledger.core.errors import Invalid, InvalidTransition, NotFound
 from ledger.opinions.models import Opinion
+from ledger.orgs.categories import category_problem
 from ledger.outbox.services import notify_submitter
 from ledger.reviews.models import Review
 
@@ -19,8 +21,9 @@ MAX_CONTENT = 5000
 TRIAGE_ACTIONS = ("accept", "link", "answer", "reject")
 
 
-def validate_opinion(data: dict, today: date) -> dict[str, str]:
-    """Problems with one opinion's fields, by field name (used by the API and the importer)."""
+def validate_opinion(data: dict, today: date, categories: Collection[str] | None = None) -> dict[str, str]:
+    """Problems with one opinion's fields, by field name (used by the API and the importer, which passes the
+    active ``categories`` once for the whole sheet)."""
     problems = {}
     content = (data.get("content") or "").strip()
     if not content:
@@ -37,6 +40,8 @@ def validate_opinion(data: dict, today: date) -> dict[str, str]:
     for key, limit in (("submitter_name", 100), ("submitter_contact", 200), ("category", 50)):
         if data.get(key) and len(data[key]) > limit:
             problems[key] = f"不超过 {limit} 个字符"
+    if "category" not in problems and (category := category_problem(data.get("category"), categories)):
+        problems["category"] = category
     return problems
 
 

@@ -16,8 +16,8 @@ from ledger.items.queries import list_items
 from ledger.opinions import services
 from ledger.opinions.forms import TRIAGE_FORMS, OpinionFilterForm, OpinionForm
 from ledger.opinions.models import Opinion
+from ledger.orgs.categories import category_choices
 from ledger.orgs.models import Organisation
-from ledger.orgs.services import category_names
 from ledger.reviews.models import Review
 from ledger.reviews.services import reviews_query
 from ledger.web.common import form_errors, page_blueprint, page_size
@@ -89,7 +89,7 @@ def new():
     form = OpinionForm(data=_sticky_data(sticky) if request.method == "GET" else None)
     form.org_id.choices = [(o.id, o.name) for o in _orgs(scope.secretary_orgs)]
     form.review_id.choices = _review_choices(gettext("（无）"))
-    form.category.choices = [("", gettext("（不分类）"))] + [(c, gettext(c)) for c in category_names()]
+    form.category.choices = category_choices(gettext("（不分类）"))
     errors = []
     if form.validate_on_submit():
         try:

@@ -153,10 +153,6 @@ def ensure_default_categories() -> None:
             db.session.add(Category(name=name, position=position))
 
 
-def category_names() -> list[str]:
-    return list(db.session.scalars(select(Category.name).where(Category.active.is_(True)).order_by(Category.position)))
-
-
 def list_categories(include_inactive: bool = False) -> list[Category]:
     query = select(Category).order_by(Category.position, Category.id)
     if not include_inactive:

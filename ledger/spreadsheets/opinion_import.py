@@ -9,6 +9,7 @@ from ledger.core import clock
 from ledger.core.db import db
 from ledger.core.errors import Invalid, NotFound
 from ledger.opinions.services import create_opinion, validate_opinion
+from ledger.orgs.categories import active_category_names
 from ledger.orgs.models import Organisation
 from ledger.reviews.models import Review
 from ledger.spreadsheets import values
@@ -75,11 +76,12 @@ def import_opinions(actor: User | None, org_id: int, source: BinaryIO, *, dry_ru
     _cell_problems(table, header_number, header_cells, report)
     bad_rows = {e.row for e in report.errors}
     parsed = []
+    categories = active_category_names()
     for number, cells in table.rows[header_index + 1:]:
         report.rows += 1
         data, problems = _row_data(cells, columns, default_channel)
         data.update(org_id=org.id, review_id=review_id)
-        problems = {**validate_opinion(data, today), **problems}
+        problems = {**validate_opinion(data, today, categories), **problems}
         for name, message in problems.items():
             index = next((i for i, f in columns.items() if f == name), None)
             report.errors.append(RowError(number, message, column_letter(index) if index is not None else None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -36,13 +37,13 @@ def _org_choices() -> list[Organisation]:
 
 def _presets(today: date) -> list[tuple[str, dict]]:
     """Quick periods: this month, this assessment month (when it is not the calendar month), this year, all."""
-    presets = [("本月", {"from": today.replace(day=1).isoformat(), "to": today.isoformat()})]
+    presets = [(gettext("本月"), {"from": today.replace(day=1).isoformat(), "to": today.isoformat()})]
     start_day = settings.integer("LEDGER_ASSESSMENT_START_DAY")
     if start_day != 1:
         month = today if today.day < start_day else (today.replace(day=1) + timedelta(days=32))
-        presets.append((f"本考核月（{start_day}日起）", {"month": month.strftime("%Y-%m")}))
-    presets.append(("本年", {"from": today.replace(month=1, day=1).isoformat(), "to": today.isoformat()}))
-    presets.append(("全部", {}))
+        presets.append((gettext("本考核月（%(day)s日起）", day=start_day), {"month": month.strftime("%Y-%m")}))
+    presets.append((gettext("本年"), {"from": today.replace(month=1, day=1).isoformat(), "to": today.isoformat()}))
+    presets.append((gettext("全部"), {}))
     return presets
 
 

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 
 from ledger.auth.scope import scope_of
 from ledger.core import clock, enums
+from ledger.orgs.categories import category_title
 from ledger.web import labels  # noqa: F401  (titles of the enums, for the message catalogue)
 
 ENUMS = {"status": enums.ItemStatus, "kind": enums.ItemKind, "scope": enums.ItemScope, "urgency": enums.Urgency,
@@ -29,6 +30,12 @@ def title_of(kind: str, value: str | None) -> str:
         return gettext(ENUMS[kind](value).title)
     except ValueError:
         return value
+
+
+def label_text(field) -> str:
+    """A form field's label in the user's language, as plain text (escaped by the page, never marked safe
+    the way a template's ``_()`` marks what it returns): labels are our own literals."""
+    return gettext(str(field.label.text))
 
 
 def choices(kind: str) -> list[tuple[str, str]]:
@@ -91,7 +98,7 @@ def _notices_label() -> str:
 
 def install(app: Flask) -> None:
     app.jinja_env.globals.update(title_of=title_of, url_with=url_with, navigation=navigation, action_title=action_title,
-                                 get_locale=get_locale,
+                                 get_locale=get_locale, category_title=category_title, label_text=label_text,
                                  LIGHT_CLASSES=LIGHT_CLASSES)
     app.jinja_env.filters.update(local_time=local_time, local_date=local_date)
 

@@ -92,4 +92,8 @@ def test_the_board_lists_published_notices_only_and_feeds_them(f, client):
     assert feed.status_code == 200 and feed.mimetype == "application/atom+xml"
     assert published.number in feed.get_data(as_text=True) and "尚未发布" not in feed.get_data(as_text=True)
     printable = client.get(f"/public/notices/{published.id}").get_data(as_text=True)
-    assert "@page{size:A4" in printable
+    # the print layout comes in the notice's stylesheet (no inline <style> under the CSP)
+    assert 'href="/static/notice.css"' in printable
+    stylesheet = client.get("/static/notice.css")
+    assert "@page{size:A4" in stylesheet.get_data(as_text=True)
+    stylesheet.close()
