@@ -78,6 +78,14 @@ def test_the_structure_test_would_catch_the_old_templates():
 BAD = "<img src=x onerror=alert(1)>"
 
 
+def _deadline() -> str:
+    from datetime import timedelta
+
+    from ledger.core import clock
+
+    return (clock.today() + timedelta(days=30)).isoformat()
+
+
 def test_api_refuses_an_unknown_category(app, f, backend, api):
     w = f.world()
     api = api(w.sec_a)
@@ -85,10 +93,10 @@ def test_api_refuses_an_unknown_category(app, f, backend, api):
                                                   "category": BAD})
     assert status == 422 and "category" in body["error"]["details"]["fields"], body
     status, body = api.call("POST", "/items", {"org_id": w.org_a.id, "title": "事项", "owner_id": w.owner_a.id,
-                                               "deadline": "2099-01-01", "category": BAD})
+                                               "deadline": _deadline(), "category": BAD})
     assert status == 422 and "category" in body["error"]["details"]["fields"], body
     status, item = api.call("POST", "/items", {"org_id": w.org_a.id, "title": "事项", "owner_id": w.owner_a.id,
-                                               "deadline": "2099-01-01", "category": "作风"})
+                                               "deadline": _deadline(), "category": "作风"})
     assert status == 201, item
     status, body = api.call("POST", f"/items/{item['id']}/transitions",
                             {"action": "edit", "version": item["version"], "category": BAD})
@@ -124,7 +132,7 @@ def test_pages_refuse_an_unknown_category(app, browser, f, backend):
     assert db.session.query(Opinion).count() == 0
     response = b.post("/items/new", {"org_id": str(w.org_a.id), "title": "事项", "owner_id": str(w.owner_a.id),
                                      "kind": "time_limited", "scope": "individual", "urgency": "normal",
-                                     "deadline": "2099-01-01", "category": BAD})
+                                     "deadline": _deadline(), "category": BAD})
     assert response.status_code == 422 and "类别无效" in response.text
 
 
