@@ -6,6 +6,12 @@ def register(app) -> None:
     from ledger.api import boundary
 
     boundary.install(app)  # first: the bounded ``int`` converter must exist before any route is added
+    load_routes()
+    app.register_blueprint(bp)
+
+
+def load_routes() -> None:
+    """Import every feature's API module: its routes register on ``bp`` (and in registry.OPERATIONS)."""
     from ledger.audit import api as _audit_api  # noqa: F401  (routes register on import)
     from ledger.auth import api as _auth_api  # noqa: F401
     from ledger.calendar import api as _calendar_api  # noqa: F401
@@ -19,7 +25,5 @@ def register(app) -> None:
     from ledger.spreadsheets import api as _spreadsheets_api  # noqa: F401
     from ledger.stats import api as _stats_api  # noqa: F401
 
-    app.register_blueprint(bp)
 
-
-__all__ = ["bp", "register", "error_response"]
+__all__ = ["bp", "register", "load_routes", "error_response"]

@@ -62,6 +62,12 @@ class Body(BaseModel):
 
 
 def _checked(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        # a net under fields declared without bounds: no integer column holds more (registry documents it)
+        problem = bounds.int_problem(value, -bounds.MAX_INT - 1, bounds.MAX_INT)
+        if problem:
+            raise ValueError(problem)
+        return value
     if isinstance(value, str):
         problem = bounds.text_problem(value, multiline=True)
         if problem:

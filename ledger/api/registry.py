@@ -8,9 +8,11 @@ from typing import Any
 
 from flask import Blueprint
 from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
 
 from ledger.api.params import Param
-from ledger.core.bounds import MAX_ID
+from ledger.core.bounds import MAX_ID, TEXT_PATTERN
 
 
 @dataclass
@@ -82,8 +84,33 @@ def _openapi_path(rule: str) -> tuple[str, list[dict]]:
     return re.sub(r"<(?:(\w+):)?(\w+)>", replace, rule), params
 
 
+class LedgerJsonSchema(GenerateJsonSchema):
+    """What ledger.api.common.Body enforces on every field, said in the document even where a field does
+    not repeat it: strings within str_max_length and free of control characters, integers within the
+    range of an integer column."""
+
+    def str_schema(self, schema: core_schema.StringSchema) -> JsonSchemaValue:
+        out = super().str_schema(schema)
+        out.setdefault("maxLength", 20000)
+        out.setdefault("pattern", TEXT_PATTERN)
+        return out
+
+    def int_schema(self, schema: core_schema.IntSchema) -> JsonSchemaValue:
+        out = super().int_schema(schema)
+        if "minimum" not in out and "exclusiveMinimum" not in out:
+            out["minimum"] = -MAX_ID - 1
+        if "maximum" not in out and "exclusiveMaximum" not in out:
+            out["maximum"] = MAX_ID
+        return out
+
+
+def schema_of(model: type[BaseModel], ref_template: str = "#/$defs/{model}") -> dict[str, Any]:
+    """The JSON Schema of a body or answer model, as the document gives it."""
+    return model.model_json_schema(ref_template=ref_template, schema_generator=LedgerJsonSchema)
+
+
 def _schema_ref(model: type[BaseModel], components: dict) -> dict:
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema = schema_of(model, "#/components/schemas/{model}")
     for name, definition in schema.pop("$defs", {}).items():
         components[name] = definition
     components[model.__name__] = schema

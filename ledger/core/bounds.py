@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from werkzeug.routing import IntegerConverter
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter, ValidationError
 
 MAX_INT = 2**31 - 1  # PostgreSQL ``integer``; every id and counter column is one
 MAX_ID = MAX_INT
@@ -74,3 +75,11 @@ class BoundedInt(IntegerConverter):
 
     def __init__(self, map, fixed_digits=0, min=1, max=MAX_ID, signed=False) -> None:  # noqa: A002
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+    def to_python(self, value: str) -> int:
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            # Not "no rule matches" (werkzeug would then answer 405 when the same path has another
+            # method): the path names an object that cannot exist.
+            raise NotFound() from None

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from markupsafe import Markup, escape
 from wtforms import (
@@ -17,6 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import Select
 
+from ledger.web.forms import LedgerForm
 from ledger.web.helpers import choices
 
 REQUIRED = _l("必填")
@@ -35,7 +35,7 @@ class ManyOptionsSelect(Select):
         return Markup(f'<option {"selected " if selected else ""}value="{escape(value)}">{escape(label)}</option>')
 
 
-class FilterForm(FlaskForm):
+class FilterForm(LedgerForm):
     """The ledger's filters (a GET form: nothing changes, so no CSRF token)."""
 
     class Meta:
@@ -62,7 +62,7 @@ class FilterForm(FlaskForm):
         self.org_candidates: list[tuple[int, str]] = []  # what a typed name matched, to choose from
 
 
-class ItemForm(FlaskForm):
+class ItemForm(LedgerForm):
     org_id = SelectField(_l("组织"), coerce=int, validators=[InputRequired(REQUIRED)])
     title = StringField(_l("标题"), validators=[DataRequired(REQUIRED), Length(max=200)])
     description = TextAreaField(_l("问题描述"), validators=[Optional(), Length(max=20000)])
@@ -93,7 +93,7 @@ class ItemForm(FlaskForm):
         return {k: v for k, v in data.items() if v is not None}
 
 
-class ActionForm(FlaskForm):
+class ActionForm(LedgerForm):
     """Base of every action form: the version the viewer saw."""
 
     version = HiddenField()
@@ -165,7 +165,7 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
 }
 
 
-class UploadForm(FlaskForm):
+class UploadForm(LedgerForm):
     kind = SelectField(_l("材料类型"), default="photo")
     file = FileField(_l("文件"), validators=[FileRequired(_l("请选择文件"))])
 

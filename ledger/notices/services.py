@@ -12,7 +12,7 @@ from sqlalchemy import Select, event, inspect, select
 
 from ledger.auth.models import User
 from ledger.auth.scope import org_clause, require_org, scope_of
-from ledger.core import clock
+from ledger.core import bounds, clock
 from ledger.core.counters import next_in_sequence
 from ledger.core.db import db
 from ledger.core.errors import Invalid, InvalidTransition, NotFound
@@ -158,8 +158,12 @@ def _validate(kind: str, start: date | None, end: date | None, today: date) -> N
         problems["period_start"] = "必填"
     if end is None:
         problems["period_end"] = "必填"
+    for name, day in (("period_start", start), ("period_end", end)):
+        problem = day and bounds.date_problem(day)  # year 1 or 9999: the period's arithmetic would fail
+        if problem:
+            problems[name] = problem
     if start and end and start > end:
-        problems["period_end"] = "结束日期不能早于开始日期"
+        problems.setdefault("period_end", "结束日期不能早于开始日期")
     if end and end > today and kind == NoticeKind.closure.value:
         problems["period_end"] = "销号公示的期间不能晚于今天"
     if problems:
@@ -245,13 +249,14 @@ def create_correction(actor: User, notice_id: int, fields: dict | None = None) -
     if original.status != NoticeStatus.published.value:
         raise InvalidTransition("只能更正已发布的公示/通报", {"status": original.status})
     fields = dict(fields or {})
+    # The correction may change the period itself (finding 7: passed twice, a TypeError, before).
+    start = fields.pop("period_start", None) or original.period_start
+    end = fields.pop("period_end", None) or original.period_end
     fields.setdefault("title", f"{original.title}（更正）")
     fields.setdefault("intro", f"现对{original.number}《{original.title}》予以更正，以本{original.kind_title}为准。"
-                               + default_intro(original.kind, original.org.name, original.period_start,
-                                               original.period_end))
+                               + default_intro(original.kind, original.org.name, start, end))
     fields.setdefault("addressee", original.addressee)
-    return create_draft(actor, original.org_id, original.kind, original.period_start, original.period_end,
-                        corrects=original, **fields)
+    return create_draft(actor, original.org_id, original.kind, start, end, corrects=original, **fields)
 
 
 # --- publication -------------------------------------------------------------------------------------

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from ledger.web.forms import LedgerForm
 from ledger.web.helpers import choices
 
 REQUIRED = _l("必填")
@@ -15,7 +15,7 @@ def _optional_int(value):
     return int(value) if value not in (None, "", "None") else None
 
 
-class OpinionForm(FlaskForm):
+class OpinionForm(LedgerForm):
     org_id = SelectField(_l("组织"), coerce=int, validators=[InputRequired(REQUIRED)])
     review_id = SelectField(_l("评议活动"), coerce=_optional_int, validate_choice=False)
     channel = SelectField(_l("渠道"), default="meeting")
@@ -39,7 +39,7 @@ class OpinionForm(FlaskForm):
         return data
 
 
-class OpinionFilterForm(FlaskForm):
+class OpinionFilterForm(LedgerForm):
     class Meta:
         csrf = False
 
@@ -50,7 +50,7 @@ class OpinionFilterForm(FlaskForm):
     q = StringField(_l("关键词"), validators=[Optional(), Length(max=100)])
 
 
-class AcceptForm(FlaskForm):
+class AcceptForm(LedgerForm):
     title = StringField(_l("事项标题"), validators=[DataRequired(REQUIRED), Length(max=200)])
     measures = TextAreaField(_l("整改措施"), validators=[Optional(), Length(max=20000)])
     kind = SelectField(_l("整改类型"), default="time_limited")
@@ -63,12 +63,12 @@ class AcceptForm(FlaskForm):
         self.kind.choices = choices("kind")
 
 
-class LinkForm(FlaskForm):
+class LinkForm(LedgerForm):
     item_id = SelectField(_l("并入的整改事项"), coerce=int, validators=[InputRequired(REQUIRED)])
     reply = TextAreaField(_l("给提出人的答复（可选）"), validators=[Optional(), Length(max=5000)])
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(LedgerForm):
     reply = TextAreaField(_l("答复内容"), validators=[DataRequired(REQUIRED), Length(max=5000)])
 
 

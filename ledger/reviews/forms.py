@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ledger.web.forms import LedgerForm
 from ledger.web.helpers import choices
 
 REQUIRED = _l("必填")
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(LedgerForm):
     org_id = SelectField(_l("组织"), coerce=int, validators=[InputRequired(REQUIRED)])
     title = StringField(_l("标题"), validators=[DataRequired(REQUIRED), Length(max=200)])
     method = SelectField(_l("评议方式"))
