@@ -13,9 +13,12 @@ import unicodedata
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from ledger.core.errors import Invalid
+
 MAX_ADDRESS = 200  # the columns' width (users.email, opinions.submitter_contact, messages.to_address)
 BAD_EMAIL = "邮箱格式不正确"
 BAD_CONTACT = "联系方式应为电话号码或电子邮箱"
+BLANK = " \t\u3000"  # what may surround a value; a line break never may (it is refused, not trimmed)
 
 # A phone as people write it: digits, spaces, dashes, brackets, a leading +, and maybe an extension
 # (转 123, 分机 123, ext 123, #123, or a last -123 after a complete landline number).
@@ -46,7 +49,7 @@ def envelope_address(value: str | None) -> str:
 
 
 def _checked(value: str | None, detail: bool):
-    value = (value or "").strip()
+    value = (value or "").strip(BLANK)
     if not value or len(value) > MAX_ADDRESS:
         raise ValueError(BAD_EMAIL)
     try:
@@ -61,7 +64,7 @@ def looks_like_email(value: str | None) -> bool:
 
 def is_phone(value: str | None) -> bool:
     """A valid phone number, read as Chinese unless it starts with + (full-width digits are accepted)."""
-    text = unicodedata.normalize("NFKC", value or "").strip()
+    text = unicodedata.normalize("NFKC", value or "").strip(BLANK)
     text = text.replace("（", "(").replace("）", ")")
     main = _EXTENSION.sub("", text)
     for candidate in dict.fromkeys((text, main)):
@@ -79,7 +82,7 @@ def _valid_number(text: str) -> bool:
 
 def contact_problem(value: str | None) -> str | None:
     """Why ``value`` is not a contact (a phone number or an e-mail address); None when it is one or empty."""
-    value = (value or "").strip()
+    value = (value or "").strip(BLANK)
     if not value:
         return None
     if looks_like_email(value):
@@ -94,3 +97,13 @@ def header_text(value: str | None, limit: int = 300) -> str:
     text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf") or ch == "\t")
     text = text.replace("\t", " ").strip()
     return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def user_email(value: str | None, field: str = "email") -> str | None:
+    """A user's address as stored: None when blank, else normalised; Invalid({field: …}) when it is not one."""
+    if not (value or "").strip(BLANK):
+        return None
+    try:
+        return normalise_email(value)
+    except ValueError as exc:
+        raise Invalid({field: str(exc)}) from None

@@ -8,6 +8,7 @@ from sqlalchemy import Select, select
 from ledger.auth.models import User
 from ledger.auth.scope import org_clause, require_org, secretaries_of
 from ledger.core import clock
+from ledger.core.contacts import contact_problem
 from ledger.core.db import db
 from ledger.core.enums import ItemStatus, OpinionStatus
 from ledger.core.errors import Invalid, InvalidTransition, NotFound
@@ -37,6 +38,8 @@ def file_objection(notice_id: int, item_id: int, content: str, name: str | None 
         problems["content"] = "请填写异议内容"
     elif len(content) > MAX_CONTENT:
         problems["content"] = f"异议内容不超过 {MAX_CONTENT} 字"
+    if not anonymous and (bad_contact := contact_problem(contact)):
+        problems["contact"] = bad_contact  # a phone number or an e-mail address (issue 14, finding 2)
     if problems:
         raise Invalid(problems)
     item = db.session.get(Item, item_id)

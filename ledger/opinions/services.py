@@ -9,6 +9,7 @@ from sqlalchemy import Select, select
 from ledger.auth.models import User
 from ledger.auth.scope import org_clause, require_org, scope_of
 from ledger.core import clock
+from ledger.core.contacts import contact_problem
 from ledger.core.db import db
 from ledger.core.enums import Channel, OpinionKind, OpinionStatus
 from ledger.core.errors import Invalid, InvalidTransition, NotFound
@@ -42,6 +43,8 @@ def validate_opinion(data: dict, today: date, categories: Collection[str] | None
             problems[key] = f"不超过 {limit} 个字符"
     if "category" not in problems and (category := category_problem(data.get("category"), categories)):
         problems["category"] = category
+    if "submitter_contact" not in problems and (contact := contact_problem(data.get("submitter_contact"))):
+        problems["submitter_contact"] = contact  # a phone number or an e-mail address, not free text
     return problems
 
 
