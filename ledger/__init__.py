@@ -95,6 +95,9 @@ def _register_blueprints(app: Flask) -> None:
     from ledger.spreadsheets.views import bp as spreadsheets_bp
 
     app.register_blueprint(spreadsheets_bp)  # /spreadsheets: import and export pages
+    from ledger.audit.views import bp as audit_bp
+
+    app.register_blueprint(audit_bp)  # /audit: the auditor's page, and the gate keeping an auditor to it
 
 
 def _register_request_hooks(app: Flask) -> None:

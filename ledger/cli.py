@@ -48,7 +48,8 @@ def demo_command() -> None:
 
 @ledger_cli.command("create-user")
 @click.argument("name")
-@click.option("--role", required=True, type=click.Choice(["admin", "secretary", "owner", "supervisor"]))
+@click.option("--role", required=True,
+              type=click.Choice(["admin", "security_admin", "auditor", "secretary", "owner", "supervisor"]))
 @click.option("--org", "org_id", type=int, help="organisation id (required except for admin)")
 @click.option("--email", default=None)
 @click.option("--display-name", default="")
@@ -57,13 +58,15 @@ def create_user_command(name: str, role: str, org_id: int | None, email: str | N
     password, not containing the username)."""
     from ledger.auth.services import create_user
 
-    if role != "admin" and org_id is None:
+    system = role in ("admin", "security_admin", "auditor")  # roles of the whole system, not of an organisation
+    if not system and org_id is None:
         raise click.UsageError("--org is required for secretary, owner and supervisor")
     password = _read_password()
-    memberships = [] if role == "admin" else [{"org_id": org_id, "role": role}]
+    memberships = [] if system else [{"org_id": org_id, "role": role}]
     with unit_of_work():
         user = _domain(lambda: create_user(None, name, password, display_name, email, memberships,
-                                           is_admin=role == "admin"))
+                                           is_admin=role == "admin", is_auditor=role == "auditor",
+                                           is_security_admin=role == "security_admin"))
     click.echo(f"created user {user.username} (id {user.id})")
 
 

@@ -6,6 +6,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ledger.audit import duties
 from ledger.auth import services as auth
 from ledger.auth.models import User
 from ledger.core.db import db
@@ -30,7 +31,7 @@ MEMBER_ROLES = (Role.secretary.value, Role.owner.value, Role.supervisor.value)
 def _admins_only():
     if not current_user.is_authenticated:
         return None  # login_required on each view sends them to the login page
-    if request.endpoint != "admin.org_settings" and not current_user.is_admin:
+    if request.endpoint != "admin.org_settings" and not duties.may_enter_admin(current_user, request.endpoint):
         raise Forbidden(gettext("只有管理员可以进入系统管理"))
     return None
 
@@ -142,7 +143,8 @@ def user_new():
         memberships = [{"org_id": form.org_id.data, "role": form.role.data}] if form.org_id.data else []
         try:
             user = auth.create_user(current_user, form.username.data, form.password.data, form.display_name.data or "",
-                                    form.email.data or None, memberships, is_admin=form.is_admin.data)
+                                    form.email.data or None, memberships, is_admin=form.is_admin.data,
+                                    is_auditor=form.is_auditor.data, is_security_admin=form.is_security_admin.data)
         except Invalid as exc:
             errors = form_errors(form, exc)
         else:
@@ -166,7 +168,8 @@ def user_edit(user_id: int):
     form = UserEditForm(obj=user if request.method == "GET" else None)
     errors = []
     if form.validate_on_submit():
-        changes = {k: form.data[k] for k in ("display_name", "email", "active", "is_admin")}
+        changes = {k: form.data[k] for k in ("display_name", "email", "active", "is_admin", "is_security_admin",
+                                             "is_auditor")}
         if form.password.data:
             changes["password"] = form.password.data
         try:

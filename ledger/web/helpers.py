@@ -72,6 +72,11 @@ def navigation() -> list[tuple[str, str, str]]:
     """(endpoint, url, label) for what the signed-in user may do — never a link they would be refused."""
     if not current_user.is_authenticated:
         return []
+    from ledger.audit.views import role_links  # the auditor's log, the security admin's users
+
+    extra, alone = role_links(current_user)
+    if alone:
+        return extra
     scope = scope_of(current_user)
     links = [("web.home", url_for("web.home"), gettext("首页")),
              ("items.index", url_for("items.index"), gettext("台账"))]
@@ -85,7 +90,7 @@ def navigation() -> list[tuple[str, str, str]]:
         links.append(("evaluation.warnings", url_for("evaluation.warnings"), gettext("预警名单")))
     if scope.is_admin:
         links.append(("admin.index", url_for("admin.index"), gettext("系统管理")))
-    return links
+    return links + extra
 
 
 def _notices_label() -> str:

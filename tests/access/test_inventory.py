@@ -79,6 +79,7 @@ ROUTES = {
     "GET /api/v1/opinions/import/template": "test_features.py::test_exports_and_imports",
     "POST /api/v1/opinions/import": "test_features.py::test_exports_and_imports",
     "POST /api/v1/items/import": "test_features.py::test_exports_and_imports",
+    "GET /api/v1/audit": "tests/audit/test_access.py (the auditor alone; every other route refuses the auditor)",
 }
 PUBLIC = {key for key, where in ROUTES.items() if where.startswith("public")}
 
