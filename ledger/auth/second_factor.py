@@ -26,7 +26,9 @@ def requires_second_factor(user: User) -> bool:
     """Whether this user may not work without a second factor: admins and supervisors when LEDGER_REQUIRE_2FA."""
     if not current_app.config.get("LEDGER_REQUIRE_2FA"):
         return False
-    return user.is_admin or any(m.role == Role.supervisor.value for m in user.memberships)
+    if user.is_admin or user.is_auditor or user.is_security_admin:  # the three system roles (SPEC §16)
+        return True
+    return any(m.role == Role.supervisor.value for m in user.memberships)
 
 
 def must_enrol(user: User) -> bool:
