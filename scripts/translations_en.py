@@ -8,6 +8,14 @@ from pathlib import Path
 from babel.messages.pofile import read_po, write_po
 
 EN = {
+    # dashboard presets and ledger sorts, now translated in Python (issue 14: no _() on values in templates)
+    "本月": "This month",
+    "本考核月（%(day)s日起）": "This assessment month (from day %(day)s)",
+    "本年": "This year",
+    "完成时限 ↑": "Deadline ↑",
+    "完成时限 ↓": "Deadline ↓",
+    "创建时间 ↑": "Created ↑",
+    "创建时间 ↓": "Created ↓",
     "公示期异议待处理": "Objections waiting during publication",
     "去处理": "Handle them",
     "预警名单": "Warnings",
