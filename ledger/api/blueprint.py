@@ -65,6 +65,14 @@ def bp_view_function() -> Callable | None:
     return current_app.view_functions.get(request.endpoint) if request.endpoint else None
 
 
+@bp.after_request
+def no_type_without_content(response):  # noqa: ANN001, ANN201
+    """A 204 has no content, so no Content-Type (Flask would say text/html)."""
+    if response.status_code == 204:
+        response.headers.pop("Content-Type", None)
+    return response
+
+
 @bp.errorhandler(LedgerError)
 def domain_error(exc: LedgerError) -> ResponseReturnValue:
     return error_response(exc.status, exc.code, exc.message, exc.details)

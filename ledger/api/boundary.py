@@ -19,6 +19,7 @@ _INT_NAME = re.compile(r".*_ids?|page|limit|start_day|version|percent|position|w
 _DATE_NAME = re.compile(r"from|to|due_before|deadline|new_deadline|held_on|received_on|period_start|period_end|"
                         r"next_review_on|day")
 _DIGITS = re.compile(r"\s*[+-]?\d+\s*")
+_MONTH = re.compile(r"\s*\d{4,}-\d{1,2}\s*")
 _ISO_DAY = re.compile(r"\s*(\d{4,})-(\d{1,2})-(\d{1,2})\s*")
 
 
@@ -38,6 +39,8 @@ def problems(pairs) -> dict[str, str]:  # noqa: ANN001  (name, value) pairs
             problem = bounds.int_problem(int(value), 0, bounds.MAX_INT)
         if problem is None and _DATE_NAME.fullmatch(name):
             problem = _date_problem(value)
+        if problem is None and name == "month" and _MONTH.fullmatch(value):
+            problem = _date_problem(value.strip() + "-01")
         if problem:
             found.setdefault(name, problem)
     return found

@@ -39,7 +39,7 @@ class Param:
         elif self.kind == "date":
             schema = {"type": "string", "format": "date"}
         elif self.kind == "month":
-            schema = {"type": "string", "pattern": r"^\d{4}-\d{2}$"}
+            schema = {"type": "string", "pattern": r"^20\d\d-(0[1-9]|1[0-2])$", "maxLength": 7}  # bounds: 2000..2099
         elif self.kind == "enum":
             schema = {"type": "string", "enum": list(self.values)}
         elif self.kind == "enums":

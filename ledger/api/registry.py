@@ -34,15 +34,13 @@ class Operation:
     @property
     def errors(self) -> tuple[int, ...]:
         """The error statuses this operation can answer (SPEC §8 envelope)."""
-        codes = {400, 404, 422} | ({401} if not self.public else set())
+        # 401 everywhere: a bad bearer token is refused even where none is needed; 403 for the public token
+        # exchange too (a second factor to enrol first)
+        codes = {400, 401, 403, 404, 422}
         if self.method != "GET":
             codes |= {409, 413}
-        if not self.public:
-            codes.add(403)
         if self.public and self.method == "POST":
-            codes |= {401, 429}  # the token exchange: wrong password, login limits
-        if self.public and self.method == "GET":
-            codes.add(401)  # a bad bearer token is refused even where none is needed
+            codes.add(429)  # the token exchange's login limits
         return tuple(sorted(codes))
 
 

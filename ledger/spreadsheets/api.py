@@ -100,7 +100,8 @@ FILE_TYPES = (export.XLSX_TYPE, export.CSV_TYPE.split(";")[0])
 DRY_RUN = params.boolean("dry_run", "true: only check, save nothing")
 
 
-@api_route(bp, "/opinions/import", "POST", multipart=True, summary="Import opinions from .xlsx or .csv", form=(
+@api_route(bp, "/opinions/import", "POST", multipart=True, status=201, summary="Import opinions from .xlsx or .csv",
+           form=(
     params.Param("org_id", "integer", "organisation (you must be its secretary)", required=True), DRY_RUN,
     params.integer("review_id", "review the opinions came from (optional)"),
     params.text("channel", "channel for rows without one (optional)", max_length=50),

@@ -4,7 +4,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, Field, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, Field, HiddenField, IntegerField, SelectField, TextAreaField
 
 from ledger.core import bounds, clock
 
@@ -29,8 +29,10 @@ class LedgerForm(FlaskForm):
 def field_problem(field: Field) -> str | None:
     """Why the field's submitted value may not be kept (None: it may)."""
     data = field.data
-    if isinstance(field, StringField) and isinstance(data, str):
+    if isinstance(data, str):  # text fields, and selects that take any value (validate_choice=False)
         return bounds.text_problem(data, multiline=isinstance(field, TextAreaField))
+    if isinstance(data, list | tuple):
+        return next((bounds.text_problem(v) for v in data if isinstance(v, str) and bounds.text_problem(v)), None)
     if isinstance(field, IntegerField) and isinstance(data, int):
         return bounds.int_problem(data, -bounds.MAX_INT, bounds.MAX_INT)
     if isinstance(field, DateField) and isinstance(data, date):

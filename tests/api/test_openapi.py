@@ -149,3 +149,110 @@ def test_core_schemas_carry_the_spec_names(doc):
     assert token["security"] == []  # public
     assert {"username", "password"} <= set(resolve(doc, token["requestBody"]["content"]["application/json"]
                                                    ["schema"]["$ref"])["required"])
+
+
+# --- issue 14: the document says exactly what the code accepts and answers ---------------------------
+
+INTEGER_PARAMS = re.compile(r".*_id|limit|start_day")
+BOOLEAN_PARAMS = {"overdue", "flagged", "acknowledged", "unread", "all", "org_only"}
+DATE_PARAMS = {"from", "to", "due_before"}
+DATETIME_PARAMS = {"GET /api/v1/audit"}  # a day or an ISO 8601 time
+
+
+def operations(doc):
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if method in METHODS:
+                yield f"{method.upper()} {path}", op
+
+
+def test_query_parameters_are_typed_ranged_and_enumerated(doc):
+    seen = set()
+    for where, op in operations(doc):
+        for p in op.get("parameters", []):
+            schema, name = p["schema"], p["name"]
+            seen.add(name)
+            if p["in"] == "path":
+                assert schema == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}, where
+                continue
+            assert schema.get("type") in ("integer", "boolean", "string", "array"), (where, name)
+            if INTEGER_PARAMS.fullmatch(name):
+                assert schema["type"] == "integer" and schema["minimum"] >= 0, (where, name)
+                assert schema["maximum"] <= 2**31 - 1, (where, name)
+            if name in BOOLEAN_PARAMS:
+                assert schema["type"] == "boolean", (where, name)
+            if name in DATE_PARAMS and where not in DATETIME_PARAMS:
+                assert schema == {"type": "string", "format": "date"}, (where, name)
+            if schema["type"] == "string":  # never a bare string: an enum, a format or a pattern and length
+                assert "enum" in schema or "format" in schema or "pattern" in schema, (where, name)
+                assert "enum" in schema or "format" in schema or schema.get("maxLength"), (where, name)
+            if schema["type"] == "array":
+                assert schema["items"].get("enum") and p["style"] == "form" and p["explode"] is False, where
+    assert {"org_id", "limit", "cursor", "status", "from", "month", "kind", "sort", "format"} <= seen
+    limit = next(p for _, op in operations(doc) for p in op.get("parameters", []) if p["name"] == "limit")
+    assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}
+
+
+def test_file_answers_name_their_real_media_types(doc):
+    files = {}
+    for where, op in operations(doc):
+        for code, answer in op["responses"].items():
+            types = set(answer.get("content", {}))
+            assert "application/octet-stream" not in types, where
+            if code.startswith("2") and "application/json" not in types and types:
+                files[where] = types
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert files["GET /api/v1/items/export"] == {xlsx, "text/csv"}
+    assert files["GET /api/v1/opinions/export"] == {xlsx, "text/csv"}
+    assert files["GET /api/v1/opinions/import/template"] == {xlsx}
+    assert files["GET /api/v1/notices/{notice_id}/pdf"] == {"application/pdf"}
+    assert files["GET /api/v1/notices/{notice_id}/docx"] == {
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+    assert {"image/png", "image/jpeg", "application/pdf"} <= files[
+        "GET /api/v1/items/{item_id}/attachments/{attachment_id}"]
+
+
+def test_error_statuses_are_those_the_operation_can_answer(doc):
+    for where, op in operations(doc):
+        codes = set(op["responses"])
+        assert {"400", "401", "404", "422"} <= codes, where
+        assert ("429" in codes) == (where == "POST /api/v1/tokens"), where
+        assert ("409" in codes) == (not where.startswith("GET ")), where
+        assert "500" not in codes and "default" not in codes, where
+    imports = dict(operations(doc))["POST /api/v1/opinions/import"]["responses"]
+    assert {"200", "201"} <= set(imports)  # a dry run, a saved import
+
+
+def test_a_204_is_documented_and_answered_without_content(doc, f, api, backend):
+    from datetime import timedelta
+
+    from ledger.core import clock
+
+    for where, op in operations(doc):
+        if "204" in op["responses"]:
+            assert "content" not in op["responses"]["204"], where
+            assert not any(c.startswith("2") and c != "204" for c in op["responses"]), where
+    assert "204" in dict(operations(doc))["DELETE /api/v1/notices/{notice_id}"]["responses"]
+    w = f.world()
+    sec = api(w.sec_a)
+    start = clock.today() - timedelta(days=7)
+    status, body = sec.post("/notices", {"org_id": w.org_a.id, "kind": "progress", "period_start": start.isoformat(),
+                                         "period_end": clock.today().isoformat()})
+    assert status == 201, body
+    response = sec.client.delete(f"/api/v1/notices/{body['id']}", headers=sec._headers())
+    assert response.status_code == 204 and response.data == b""
+    assert "Content-Type" not in response.headers
+
+
+def test_declared_parameters_are_what_the_operation_parses(app):
+    """The same declaration drives the parsing: a view reads its query only through ledger.api.common.arg
+    (or the helpers that call it), and what it reads must be declared."""
+    import inspect
+
+    from ledger.api.registry import OPERATIONS
+
+    for op in OPERATIONS:
+        source = inspect.getsource(app.view_functions[f"api.{op.endpoint}"])
+        assert "request.args" not in source, op.endpoint
+        for name in re.findall(r"""\barg\(["'](\w+)["']\)""", source):
+            assert name in op.query, (op.endpoint, name)
