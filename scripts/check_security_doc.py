@@ -8,7 +8,8 @@
 
 Run: ``.venv/bin/python scripts/check_security_doc.py`` (exit status 1 and one line per problem when wrong);
 ``--write-counts`` first rewrites the counts line from the rows; ``--committed`` reads the test files as
-committed (``git show HEAD:…``) instead of the working tree, so a test not yet committed does not count.
+committed (``git show HEAD:…``) instead of the working tree, so a test not yet committed does not count;
+``--list STATUS`` prints the rows of one status (id and what is said).
 """
 from __future__ import annotations
 
@@ -163,7 +164,15 @@ def write_counts() -> None:
     DOC.write_text(COUNTS.sub(line, text, count=1), encoding="utf-8")
 
 
+def rows_of(text: str, status: str) -> list[str]:
+    return [f"{m.group(1)} {m.group(5).strip()}" for m in map(ROW.match, text.splitlines())
+            if m and m.group(4) == status]
+
+
 def main(argv: list[str]) -> int:
+    if "--list" in argv:
+        print("\n".join(rows_of(DOC.read_text(encoding="utf-8"), argv[argv.index("--list") + 1])))
+        return 0
     if "--write-counts" in argv:
         write_counts()
     problems = check(committed="--committed" in argv)
