@@ -72,7 +72,7 @@ def test_the_policy_is_strict():
     directives = dict(part.strip().split(" ", 1) for part in CSP.split(";"))
     assert directives["default-src"] == "'self'" and directives["script-src"] == "'self'"
     assert directives["object-src"] == "'none'" and directives["frame-ancestors"] == "'none'"
-    assert directives["base-uri"] == "'self'" and directives["form-action"] == "'self'"
+    assert directives["base-uri"] == "'none'" and directives["form-action"] == "'self'"
     assert "unsafe" not in CSP  # neither 'unsafe-inline' nor 'unsafe-eval', for scripts or styles
 
 
@@ -100,6 +100,16 @@ def test_signed_in_answers_are_not_stored_but_static_files_and_public_pages_may_
     anonymous = app.test_client().get("/public/notices")
     assert anonymous.headers.get("Cache-Control") != "no-store"
     assert "Strict-Transport-Security" not in anonymous.headers  # not in development or tests
+
+
+def test_logout_tells_the_browser_to_drop_what_it_kept(browser, f, backend):
+    w = f.world()
+    b = browser(w.owner_a)
+    b.get("/")
+    response = b.post("/logout")
+    assert response.status_code == 302
+    assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
+    assert "Clear-Site-Data" not in b.get("/login").headers
 
 
 def _token(app, user) -> str:
