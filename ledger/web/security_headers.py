@@ -13,7 +13,8 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 HSTS = "max-age=31536000; includeSubDomains"
 # Documents a browser renders: the policy goes on these (a JSON answer or a download runs nothing).
-POLICED_TYPES = ("text/html", "image/svg+xml", "application/xhtml+xml", "text/xml", "application/xml")
+POLICED_TYPES = ("text/html", "image/svg+xml", "application/xhtml+xml", "text/xml", "application/xml",
+                 "application/atom+xml")
 # Static files are the same for everyone: they stay cacheable even for a signed-in user.
 STATIC_ENDPOINTS = ("static", "bootstrap.static")
 # Pages that take a password (or a second factor) are never stored, signed in or not.
