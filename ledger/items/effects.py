@@ -80,7 +80,7 @@ def _reopen(ctx: Context) -> str:
 def _reassign(ctx: Context) -> str | None:
     from ledger.items.services import _check_user
 
-    owner = _check_user(ctx.data["owner_id"], "owner_id")
+    owner = _check_user(ctx.data["owner_id"], "owner_id", ctx.item.org)
     ctx.item.owner_id = owner.id
     ctx.item.owner = owner
     ctx.item.assigned_at = clock.now()
@@ -140,7 +140,7 @@ def _edit(ctx: Context) -> str | None:
     changes = {k: v for k, v in ctx.data.items() if k in EDITABLE_FIELDS}
     _validate_item_fields(changes, ctx.today, creating=False, current_category=ctx.item.category)
     if "leader_id" in changes:
-        _check_user(changes["leader_id"], "leader_id")
+        _check_user(changes["leader_id"], "leader_id", ctx.item.org)
     for key, value in changes.items():
         setattr(ctx.item, key, value)
     if "deadline" in changes:

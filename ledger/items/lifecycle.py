@@ -161,6 +161,14 @@ def deadline_only_while_pending(ctx: Context) -> LedgerError | None:
     return None
 
 
+@guard()
+def owner_by_reassign_only(ctx: Context) -> LedgerError | None:
+    """``edit`` does not change the owner (that is ``reassign``, which tells them): refused, not ignored."""
+    if ctx.data.get("owner_id") is not None:
+        return Invalid({"owner_id": "更换责任人请使用“重新指派”"})
+    return None
+
+
 @dataclass(frozen=True)
 class Rule:
     action: str
@@ -202,7 +210,7 @@ RULES: dict[str, Rule] = {r.action: r for r in [
     _rule("reject_extension", "不批准延期", {C, IP}, None, {SUPERVISOR, SECRETARY}, ("comment",),
           (has_pending_extension, secretary_only_without_supervisor, not_owner)),
     # Not status changes, but changes to the item all the same: journalled through the same door.
-    _rule("edit", "修改事项", {P, C, IP}, None, {SECRETARY}, (), (deadline_only_while_pending,)),
+    _rule("edit", "修改事项", {P, C, IP}, None, {SECRETARY}, (), (deadline_only_while_pending, owner_by_reassign_only)),
     _rule("attach", "上传佐证材料", {C, IP, A}, None, {OWNER, SECRETARY}),
 ]}
 

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import defaultload, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from ledger.auth.models import User
+from ledger.auth.models import Membership, User
 from ledger.auth.scope import can_read_item, has_supervisor_over, relations_to_item, require_org
 from ledger.core import clock
+from ledger.core.bounds import MAX_ID
 from ledger.core.counters import next_in_sequence
 from ledger.core.db import db
 from ledger.core.enums import ItemKind, OpinionStatus
@@ -52,12 +53,22 @@ def next_code(year: int, prefix: str = "ZG") -> str:
     return f"{prefix}-{year}-{next_in_sequence(CodeCounter, prefix=prefix, year=year):04d}"
 
 
-def _check_user(user_id: int | None, field: str) -> User | None:
+NOT_IN_ORG = "用户不存在、已停用或不属于该事项的组织"
+
+
+def _check_user(user_id: int | None, field: str, org: Organisation) -> User | None:
+    """An owner or leader: an active user with a membership in the item's organisation or one under it.
+    Any other id — missing, inactive or elsewhere — gets the same answer, which tells nothing of who exists
+    (issue 14, finding 9)."""
     if user_id is None:
         return None
-    user = db.session.get(User, user_id)
-    if user is None or not user.active:
-        raise Invalid({field: "用户不存在或已停用"})
+    member = (select(Membership.id).join(Organisation, Organisation.id == Membership.org_id)
+              .where(Membership.user_id == User.id, Organisation.path.startswith(org.path)).exists())
+    user = None
+    if isinstance(user_id, int) and 0 < user_id <= MAX_ID:
+        user = db.session.scalar(select(User).where(User.id == user_id, User.active.is_(True), member))
+    if user is None:
+        raise Invalid({field: NOT_IN_ORG})
     return user
 
 
@@ -86,8 +97,8 @@ def create_item(actor: User, data: dict) -> Item:
 
         data["deadline"] = add_working_days(today, data.pop("deadline_working_days"))
     _validate_item_fields(data, today, creating=True)
-    owner = _check_user(data.get("owner_id"), "owner_id")
-    _check_user(data.get("leader_id"), "leader_id")
+    owner = _check_user(data.get("owner_id"), "owner_id", org)
+    _check_user(data.get("leader_id"), "leader_id", org)
     if owner is None:
         raise Invalid({"owner_id": "必须指定责任人"})
     opinions = _opinions_to_merge(actor, org, data.get("opinion_ids") or [])
