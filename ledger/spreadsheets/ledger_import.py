@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from ledger.auth.models import User
 from ledger.auth.scope import can_read_item
+from ledger.core import bounds, clock
 from ledger.core.db import db
 from ledger.core.enums import ItemKind
 from ledger.core.errors import Invalid, LedgerError
@@ -121,6 +122,9 @@ def _wanted(raw: dict) -> dict:
             wanted["deadline"] = values.parse_date(deadline)
         except ValueError:
             raise ValueError(f"整改时限“{values.text(deadline)[:20]}”不是有效日期") from None
+        problem = bounds.deadline_problem(wanted["deadline"], clock.today())
+        if problem:
+            raise ValueError(f"整改时限：{problem}")
     note = values.text(raw.get("note"))
     if note:
         wanted["note"] = note

@@ -5,7 +5,7 @@ from typing import BinaryIO
 
 from ledger.auth.models import User
 from ledger.auth.scope import require_org
-from ledger.core import clock
+from ledger.core import bounds, clock
 from ledger.core.db import db
 from ledger.core.errors import Invalid, NotFound
 from ledger.opinions.services import create_opinion, validate_opinion
@@ -132,6 +132,8 @@ def _row_data(cells: list, columns: dict[int, str], default_channel: str | None)
         data[field] = text or None
         if len(text) > 20000:
             problems[field] = "内容过长"
+        elif field != "content" and bounds.text_problem(text):  # one-line fields: no line break
+            problems[field] = bounds.text_problem(text)
     data["content"] = data["content"] or ""
     channel_text = values.text(raw.get("channel"))
     if not channel_text:
@@ -157,4 +159,10 @@ def _row_data(cells: list, columns: dict[int, str], default_channel: str | None)
     except ValueError as exc:
         data["received_on"] = None
         problems["received_on"] = f"日期“{str(exc)[:20]}”无效（格式如 2026-03-15，且须是真实存在的日期）"
+    else:
+        # too early here; too late ("later than today") is validate_opinion's to say
+        problem = data["received_on"] and data["received_on"] < bounds.MIN_DATE and bounds.date_problem(
+            data["received_on"])
+        if problem:
+            problems["received_on"] = problem
     return data, problems

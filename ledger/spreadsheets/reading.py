@@ -17,6 +17,7 @@ from typing import IO, BinaryIO
 
 from flask import current_app, has_app_context
 
+from ledger.core import bounds
 from ledger.core.errors import Invalid, TooLarge
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -103,7 +104,18 @@ def read_table(source: IO[bytes], max_rows: int | None = None, header_rows: int 
                        {"limit": max_rows})
     if not table.rows:
         raise Invalid({"file": "文件里没有任何数据"})
+    _control_characters(table)
     return table
+
+
+def _control_characters(table: Table) -> None:
+    """A cell with a control character (other than tab and line breaks) is a problem of its row, and is
+    read as empty: no database column can hold NUL, and no mail header a line break (issue 14)."""
+    for number, cells in table.rows:
+        for index, value in enumerate(cells):
+            if isinstance(value, str) and bounds.text_problem(value, multiline=True):
+                table.problems.append(CellProblem(number, column_letter(index), "单元格含控制字符，请删除后再导入"))
+                cells[index] = None
 
 
 # --- CSV ---------------------------------------------------------------------------------------
