@@ -64,6 +64,21 @@ def record_audit(actor, action: str, *, target_type: str | None = None, target_i
     _append(fields)
 
 
+def snapshot(obj, fields: tuple[str, ...]) -> dict:
+    """The values of ``fields`` on ``obj`` (None: a row not there yet), to compare after a change."""
+    return {name: getattr(obj, name, None) if obj is not None else None for name in fields}
+
+
+def record_changes(actor, action: str, before: dict, obj, *, target_type: str, target_id: int | None,
+                   **details) -> None:
+    """One entry naming each field that changed since ``before`` as [old, new]; none when nothing changed."""
+    changes = {name: [old, getattr(obj, name, None)] for name, old in before.items()
+               if getattr(obj, name, None) != old}
+    if changes:
+        record_audit(actor, action, target_type=target_type, target_id=target_id,
+                     details={**details, "changes": changes})
+
+
 def _append(fields: dict) -> AuditEntry:
     """Link one entry to the head of the chain. The head row is locked first: PostgreSQL waits there for any
     other appending transaction; SQLite's write transaction (BEGIN IMMEDIATE) already holds the database."""
@@ -85,6 +100,20 @@ def start_request(address: str | None) -> None:
     _kept.set([])
 
 
+def unit_started() -> tuple:
+    """A command's or job's unit of work begins (ledger.core.db.unit_of_work): entries it cannot write in its
+    own transaction (an SQLite read) wait for its end. Nesting keeps the outer unit's lists."""
+    return _after_request.set([]), _kept.set([])
+
+
+def unit_finished(tokens: tuple, committed: bool) -> None:
+    try:
+        finish_request(committed)
+    finally:
+        _after_request.reset(tokens[0])
+        _kept.reset(tokens[1])
+
+
 def finish_request(committed: bool) -> None:
     """Called after the request's commit or rollback: write what it deferred, and on a rollback the entries
     that outlive it, in a write transaction of their own."""
@@ -93,7 +122,6 @@ def finish_request(committed: bool) -> None:
         pending = list(_kept.get() or []) + pending
     _after_request.set(None)
     _kept.set(None)
-    client_address.set(None)
     if not pending:
         return
     token = write_intent.set(True)
@@ -109,5 +137,6 @@ def finish_request(committed: bool) -> None:
         write_intent.reset(token)
 
 
-__all__ = ["record_audit", "canonical", "entry_hash", "start_request", "finish_request", "client_address",
+__all__ = ["record_audit", "snapshot", "record_changes", "canonical", "entry_hash", "start_request", "finish_request",
+           "client_address",
            "GENESIS", "OUTLIVE_ROLLBACK"]

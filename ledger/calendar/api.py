@@ -11,6 +11,7 @@ from ledger.api import params
 from ledger.api.blueprint import bp
 from ledger.api.common import Body, Day, Line, Out, actor, arg, parse_body
 from ledger.api.registry import api_route
+from ledger.audit.services import record_audit
 from ledger.calendar import services
 from ledger.calendar.models import CalendarDay
 from ledger.core import bounds
@@ -54,6 +55,8 @@ def set_calendar_days():
         raise Forbidden("只有管理员可以维护工作日历")
     body = parse_body(CalendarDaysIn)
     services.set_days([(d.day, d.is_working, d.name) for d in body.days])
+    record_audit(actor(), "settings.changed", target_type="calendar", details={  # the days as now set
+        "setting": "calendar", "days": [[d.day.isoformat(), d.is_working, d.name] for d in body.days]})
     db.session.flush()
     days = [d.day for d in body.days]
     rows = db.session.scalars(select(CalendarDay).where(CalendarDay.day.in_(days)).order_by(CalendarDay.day)).all()

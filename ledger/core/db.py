@@ -55,13 +55,18 @@ def is_sqlite() -> bool:
 @contextmanager
 def unit_of_work(write: bool = True) -> Iterator[None]:
     """One transaction for a command or job run: commit on success, roll back on any error."""
-    token = write_intent.set(write)
+    from ledger.audit.services import unit_finished, unit_started
+
+    token, audit = write_intent.set(write), unit_started()
+    committed = False
     try:
         db.session.rollback()  # start fresh so BEGIN picks up the intent
         yield
         db.session.commit()
+        committed = True
     except BaseException:
         db.session.rollback()
         raise
     finally:
         write_intent.reset(token)
+        unit_finished(audit, committed)  # audit entries a read-only unit deferred, in a write of their own

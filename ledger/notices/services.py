@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import Select, event, inspect, select
 
+from ledger.audit.services import record_audit, record_changes, snapshot
 from ledger.auth.models import User
 from ledger.auth.scope import org_clause, require_org, scope_of
 from ledger.core import bounds, clock
@@ -103,11 +104,13 @@ def update_settings(actor: User, org_id: int, changes: dict) -> dict:
     if problems:
         raise Invalid(problems)
     row = db.session.get(NoticeSettings, org.id) or NoticeSettings(org_id=org.id, **DEFAULT_NOTICE_SETTINGS)
+    before = snapshot(row, tuple(DEFAULT_NOTICE_SETTINGS))
     for key in DEFAULT_NOTICE_SETTINGS:
         if key in changes and changes[key] is not None:
             setattr(row, key, changes[key])
     db.session.add(row)
     db.session.flush()
+    record_changes(actor, "settings.changed", before, row, target_type="org", target_id=org.id, setting="notices")
     return settings_for(org.id)
 
 
@@ -238,6 +241,8 @@ def delete_draft(actor: User, notice_id: int) -> None:
     notice = get_notice(actor, notice_id)
     _manage(actor, notice)
     _require_draft(notice, "删除")
+    record_audit(actor, "notice.deleted", target_type="notice", target_id=notice.id,
+                 details={"org_id": notice.org_id, "kind": notice.kind, "title": notice.title})
     db.session.delete(notice)
     db.session.flush()
 

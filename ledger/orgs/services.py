@@ -5,12 +5,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Select, select, update
 
+from ledger.audit.services import record_audit, record_changes, snapshot
 from ledger.auth.models import User
 from ledger.auth.scope import readable_org_ids, require_org, subtree_ids
 from ledger.core.db import db
 from ledger.core.enums import OrgKind
 from ledger.core.errors import Forbidden, Invalid, NotFound
 from ledger.orgs.models import DEFAULT_CATEGORIES, Category, Organisation, OrgSettings
+
+ORG_FIELDS = ("name", "kind", "timezone", "parent_id")  # what the audit log records of an organisation
+SETTINGS_FIELDS = ("evidence_required", "warning_days", "progress_margin")
 
 
 def _require_admin(actor: User | None) -> None:
@@ -46,6 +50,7 @@ def create_org(actor: User | None, name: str, kind: str = OrgKind.branch.value, 
     db.session.add(org)
     db.session.flush()
     org.path = f"{parent.path if parent else '/'}{org.id}/"
+    record_audit(actor, "org.created", target_type="org", target_id=org.id, details=snapshot(org, ORG_FIELDS))
     return org
 
 
@@ -55,11 +60,13 @@ def update_org(actor: User, org_id: int, changes: dict) -> Organisation:
     if org is None:
         raise NotFound("组织不存在")
     _validate(changes.get("name"), changes.get("kind"), changes.get("timezone"))
+    before = snapshot(org, ORG_FIELDS)
     for key in ("name", "kind", "timezone"):
         if key in changes and changes[key] is not None:
             setattr(org, key, changes[key])
     if "parent_id" in changes and changes["parent_id"] != org.parent_id:
         _move(org, changes["parent_id"])
+    record_changes(actor, "org.updated", before, org, target_type="org", target_id=org.id)
     return org
 
 
@@ -117,6 +124,7 @@ def update_settings(actor: User, org_id: int, changes: dict) -> OrgSettings:
     """Per-organisation settings (admin, or the organisation's secretary)."""
     org = require_org(actor, org_id, roles=("admin", "secretary"))
     settings = db.session.get(OrgSettings, org.id) or OrgSettings(org_id=org.id)
+    before = snapshot(settings, SETTINGS_FIELDS)
     if "warning_days" in changes and not 0 <= int(changes["warning_days"]) <= 60:
         raise Invalid({"warning_days": "预警天数必须在 0 到 60 之间"})
     if "progress_margin" in changes and not 0 <= int(changes["progress_margin"]) <= 100:
@@ -126,6 +134,7 @@ def update_settings(actor: User, org_id: int, changes: dict) -> OrgSettings:
             setattr(settings, key, changes[key])
     db.session.add(settings)
     db.session.flush()
+    record_changes(actor, "settings.changed", before, settings, target_type="org", target_id=org.id, setting="org")
     _refresh_open_items(org.id)
     return settings
 
@@ -167,6 +176,7 @@ def save_category(actor: User | None, name: str, active: bool = True, position: 
     if not name or len(name) > 50:
         raise Invalid({"name": "类别名称不能为空，且不超过 50 个字符"})
     category = db.session.scalar(select(Category).where(Category.name == name))
+    before = snapshot(category, ("name", "active", "position"))
     if category is None:
         last = db.session.scalar(select(Category.position).order_by(Category.position.desc()).limit(1)) or 0
         category = Category(name=name, position=last + 1)
@@ -175,6 +185,8 @@ def save_category(actor: User | None, name: str, active: bool = True, position: 
     if position is not None:
         category.position = position
     db.session.flush()
+    record_changes(actor, "settings.changed", before, category, target_type="category", target_id=category.id,
+                   setting="category")
     return category
 
 

@@ -20,7 +20,9 @@ from flask import current_app
 from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.orm import aliased
 
+from ledger.audit.services import record_audit
 from ledger.auth.models import User
+from ledger.auth.scope import readable_org_ids
 from ledger.core import clock
 from ledger.core.db import db
 from ledger.core.enums import CancelReason, Channel, ItemKind, ItemStatus, OpinionKind, OpinionStatus
@@ -157,6 +159,9 @@ def numbered(rows: Iterable[list]) -> Iterator[list]:
 
 def ledger_title(actor: User, filters: dict) -> str:
     org = db.session.get(Organisation, filters["org_id"]) if filters.get("org_id") else None
+    readable = readable_org_ids(actor)
+    if org is not None and readable is not None and org.id not in readable:
+        org = None  # named only to someone who may list it: else the title reads as for a missing one
     today = clock.today(current_app.config["LEDGER_TIMEZONE"])
     return f"{org.name if org else ''}整改事项台账（截至 {today.year} 年 {today.month} 月 {today.day} 日）"
 
@@ -175,8 +180,11 @@ def iter_ledger_csv(actor: User, filters: dict, sort: str = "created") -> Iterat
 def write_ledger(actor: User, filters: dict, out: IO[bytes], fmt: str, sort: str = "created") -> int:
     """The ledger as ``fmt`` ("xlsx" or "csv") into ``out``; answers the number of items."""
     if fmt == "csv":
-        return write_csv(out, iter_ledger_csv(actor, filters, sort))
-    return write_ledger_xlsx(actor, filters, out, sort)
+        count = write_csv(out, iter_ledger_csv(actor, filters, sort))
+    else:
+        count = write_ledger_xlsx(actor, filters, out, sort)
+    record_audit(actor, "export.ledger", details={"format": fmt, "filters": filters, "sort": sort, "rows": count})
+    return count
 
 
 # --- the opinions' 三到 record -------------------------------------------------------------------
@@ -273,9 +281,9 @@ def write_opinions_csv(actor: User, filters: dict, out: IO[bytes]) -> int:
 
 def write_opinions(actor: User, filters: dict, out: IO[bytes], fmt: str) -> int:
     """The 三到 record as ``fmt`` ("xlsx" or "csv") into ``out``; answers the number of opinions."""
-    if fmt == "csv":
-        return write_opinions_csv(actor, filters, out)
-    return write_opinions_xlsx(actor, filters, out)
+    count = write_opinions_csv(actor, filters, out) if fmt == "csv" else write_opinions_xlsx(actor, filters, out)
+    record_audit(actor, "export.opinions", details={"format": fmt, "filters": filters, "rows": count})
+    return count
 
 
 # --- writers ------------------------------------------------------------------------------------
