@@ -103,8 +103,12 @@ class LedgerJsonSchema(GenerateJsonSchema):
 
 
 def schema_of(model: type[BaseModel], ref_template: str = "#/$defs/{model}") -> dict[str, Any]:
-    """The JSON Schema of a body or answer model, as the document gives it."""
-    return model.model_json_schema(ref_template=ref_template, schema_generator=LedgerJsonSchema)
+    """The JSON Schema of a body or answer model, as the document gives it (a body's with what Body
+    enforces; an answer's as it is)."""
+    from ledger.api.common import Body
+
+    generator = LedgerJsonSchema if issubclass(model, Body) else GenerateJsonSchema
+    return model.model_json_schema(ref_template=ref_template, schema_generator=generator)
 
 
 def _schema_ref(model: type[BaseModel], components: dict) -> dict:
