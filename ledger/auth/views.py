@@ -12,7 +12,7 @@ from ledger.auth.policy import PASSWORD_RULE
 from ledger.auth.ratelimit import address_limit, login_limits
 from ledger.auth.redirects import safe_next
 from ledger.core import clock
-from ledger.core.db import db
+from ledger.core.db import db, write_intent
 from ledger.core.errors import Invalid, LedgerError
 from ledger.web.common import error_page
 
@@ -34,6 +34,9 @@ def _session_rules():
     """Expire idle and old sessions; hold a user who must have a second factor on the enrolment page."""
     if request.endpoint == "static" or "Authorization" in request.headers or "_user_id" not in session:
         return None
+    # This hook reads the user before the app's own hook declares the request's intent: declare it first, or
+    # a POST's SQLite transaction would begin as a read and fail to write when another connection wrote since.
+    write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
     if not current_user.is_authenticated:
         return None
     api = request.path.startswith("/api/")
@@ -51,9 +54,12 @@ def _session_rules():
 
 
 def _expire(user: User, api: bool):
-    from ledger.audit.services import record_audit
+    """Log the user out. This answer comes before the app's own request hook, so the audit's request state
+    (the client's address, entries that outlive a refusal) is started here."""
+    from ledger.audit import services as audit
 
-    record_audit(user, "auth.session_expired", target_type="user", target_id=user.id, outlive_rollback=True)
+    audit.start_request(request.remote_addr)
+    audit.record_audit(user, "auth.session_expired", target_type="user", target_id=user.id, outlive_rollback=True)
     logout_user()
     sessions.end(session)
     if api:
