@@ -16,13 +16,16 @@ MAX_INT = 2**31 - 1  # PostgreSQL ``integer``; every id and counter column is on
 MAX_ID = MAX_INT
 MIN_DATE = date(2000, 1, 1)
 MAX_DATE = date(2099, 12, 31)
-MAX_DEADLINE_YEARS = 10  # a deadline (or a review date) no further ahead than this
+MAX_DEADLINE_YEARS = 15  # a deadline no further ahead (3650 working days, the most a form may ask, fit)
 
 # Control characters (Unicode Cc: C0, DEL, C1) and lone surrogates, which no database column can hold.
 # Tab is allowed everywhere; line breaks only in multi-line text (CR is normalised to LF there).
 _CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff"  # regex escapes (JSON Schema too)
-LINE_PATTERN = "^[^" + _CONTROL + r"\n\r]*$"
-TEXT_PATTERN = "^[^" + _CONTROL + "]*$"
+# The document's patterns leave the surrogates out: no regex engine but ECMAScript's takes a range of them
+# (jsonschema-rs, Go, Rust refuse the whole pattern), and UTF-8 cannot carry one; the server still refuses them.
+_CONTROL_DOC = _CONTROL.replace(r"\ud800-\udfff", "")
+LINE_PATTERN = "^[^" + _CONTROL_DOC + r"\n\r]*$"
+TEXT_PATTERN = "^[^" + _CONTROL_DOC + "]*$"
 _BAD_LINE = re.compile("[" + _CONTROL + r"\n\r]")
 _BAD_TEXT = re.compile("[" + _CONTROL + "]")
 

@@ -89,7 +89,7 @@ class ItemCreateFields(Body):
     leader_id: Id | None = None
     owner_id: Id
     deadline: Deadline | None = None
-    deadline_working_days: int | None = Field(default=None, ge=1, le=2500)  # about ten years
+    deadline_working_days: int | None = Field(default=None, ge=1, le=3650)  # as calendar.services
     stage_goals: Text | None = None
     next_review_on: Deadline | None = None
 

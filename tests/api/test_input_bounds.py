@@ -306,5 +306,5 @@ def test_a_correction_may_change_the_period(w, api, backend):
 def test_date_helpers_bounds():
     assert bounds.date_problem(date(2000, 1, 1)) is None and bounds.date_problem(date(2099, 12, 31)) is None
     assert bounds.date_problem(date(1999, 12, 31)) and bounds.date_problem(date(2100, 1, 1))
-    assert bounds.latest_deadline(date(2024, 2, 29)) == date(2034, 2, 28)
+    assert bounds.latest_deadline(date(2024, 2, 29)) == date(2039, 2, 28)
     assert json.dumps(bounds.LINE_PATTERN)  # the pattern travels in the OpenAPI document
