@@ -28,6 +28,14 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
 """
 
+# SQLite: the same refusal (no TRUNCATE there; DELETE without WHERE is a DELETE).
+SQLITE_APPEND_ONLY = [
+    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: UPDATE refused'); END",
+    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: DELETE refused'); END",
+]
+
 
 def upgrade():
     op.create_table(
@@ -61,6 +69,9 @@ def upgrade():
     op.add_column('users', sa.Column('is_security_admin', sa.Boolean(), nullable=False, server_default=sa.false()))
     if op.get_bind().dialect.name == 'postgresql':
         op.execute(APPEND_ONLY)
+    else:
+        for statement in SQLITE_APPEND_ONLY:
+            op.execute(statement)
 
 
 def downgrade():
@@ -68,6 +79,9 @@ def downgrade():
         op.execute('DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log')
         op.execute('DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log')
         op.execute('DROP FUNCTION IF EXISTS audit_log_append_only()')
+    else:
+        op.execute('DROP TRIGGER IF EXISTS audit_log_no_delete')
+        op.execute('DROP TRIGGER IF EXISTS audit_log_no_update')
     op.drop_column('users', 'is_security_admin')
     op.drop_column('users', 'is_auditor')
     op.drop_table('audit_head')

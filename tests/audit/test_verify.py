@@ -25,13 +25,23 @@ def chain(app):
     return app
 
 
+SQLITE_TRIGGERS = ("audit_log_no_update", "audit_log_no_delete")
+
+
 def tamper(statement: str, **params) -> None:
-    """Raw SQL past the append-only trigger (as someone with the database's owner rights could)."""
+    """Raw SQL past the append-only triggers (as someone with the database's owner rights could)."""
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
-    db.session.execute(text(statement), params)
-    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(statement), params)
         db.session.execute(text("ALTER TABLE audit_log ENABLE TRIGGER USER"))
+    else:
+        saved = [db.session.execute(text("SELECT sql FROM sqlite_master WHERE name = :n"), {"n": n}).scalar_one()
+                 for n in SQLITE_TRIGGERS]
+        for name in SQLITE_TRIGGERS:
+            db.session.execute(text(f"DROP TRIGGER {name}"))
+        db.session.execute(text(statement), params)
+        for sql in saved:
+            db.session.execute(text(sql))
     db.session.commit()
 
 
@@ -81,12 +91,43 @@ def test_entries_moved_after_recomputing_nothing_are_reordered(chain):
 
 
 @pytest.mark.parametrize("statement", ["UPDATE audit_log SET action = 'x' WHERE id = 1",
-                                       "DELETE FROM audit_log WHERE id = 1", "TRUNCATE audit_log"])
-def test_postgresql_refuses_any_change_to_the_log(chain, backend, statement):
-    if backend != "postgresql":
-        pytest.skip("the trigger is PostgreSQL's; SQLite has no code path that changes an entry")
+                                       "DELETE FROM audit_log WHERE id = 1", "DELETE FROM audit_log",
+                                       "TRUNCATE audit_log"])
+def test_the_database_refuses_any_change_to_the_log(chain, backend, statement):
+    if backend == "sqlite" and statement.startswith("TRUNCATE"):
+        pytest.skip("SQLite has no TRUNCATE")
     with pytest.raises(DBAPIError, match="append-only"):
         db.session.execute(text(statement))
         db.session.flush()
     db.session.rollback()
     assert run(chain, "verify").exit_code == 0
+
+
+def test_the_application_has_no_path_that_changes_an_entry(chain):
+    """Through the ORM too: changing or deleting a loaded entry fails at the database."""
+    from ledger.audit.models import AuditEntry
+
+    entry = db.session.get(AuditEntry, 2)
+    entry.action = "changed"
+    with pytest.raises(DBAPIError, match="append-only"):
+        db.session.commit()
+    db.session.rollback()
+    db.session.delete(db.session.get(AuditEntry, 2))
+    with pytest.raises(DBAPIError, match="append-only"):
+        db.session.commit()
+    db.session.rollback()
+    assert run(chain, "verify").exit_code == 0
+
+
+def test_no_module_outside_the_audit_package_writes_the_log():
+    """The log is written by ledger.audit.services alone (record_audit), never updated or deleted."""
+    import re
+    from pathlib import Path
+
+    import ledger
+
+    package = Path(ledger.__file__).parent
+    offenders = [str(p.relative_to(package)) for p in package.rglob("*.py") if "audit" not in p.parts
+                 and p != package / "models.py"  # the schema's list of models
+                 and re.search(r"AuditEntry|audit_log|AuditHead|audit_head", p.read_text(encoding="utf-8"))]
+    assert offenders == []
