@@ -41,6 +41,12 @@ def open_to_auditors(endpoint: str) -> bool:
     return bool(getattr(view, "public", False))  # the API's public operations (token exchange, public notices)
 
 
+@bp.app_context_processor
+def _system_roles() -> dict:
+    """``may_enter_admin(endpoint)`` for the pages: the admin's links the user may follow (三员分立)."""
+    return {"may_enter_admin": lambda endpoint: duties.may_enter_admin(current_user, endpoint)}
+
+
 @bp.before_app_request
 def _auditors_see_only_the_log():
     endpoint = request.endpoint or ""

@@ -102,3 +102,19 @@ def test_user_pages_follow_the_same_rule(app, client, f, mode):
             for path in ("/admin/users", "/admin/users/new", f"/admin/users/{admin.id}"):
                 assert browser.get(path).status_code == (200 if allowed else 403), (who.username, path)
             assert browser.get("/admin/orgs").status_code == (200 if who is admin else 403)
+
+
+@pytest.mark.parametrize("mode", ["off", "on"])
+def test_admin_navigation_offers_only_what_the_user_may_open(app, client, mode):
+    from tests.api.support import login
+
+    app.config["LEDGER_SEPARATION_OF_DUTIES"] = mode == "on"
+    admin, officer = make_user("root_admin", is_admin=True), make_user("officer", is_security_admin=True)
+    with app.test_client() as browser:
+        login(browser, admin.username, PASSWORD)
+        page = browser.get("/admin/orgs").get_data(as_text=True)
+        assert ('href="/admin/users"' in page) == (mode == "off")
+    with app.test_client() as browser:
+        login(browser, officer.username, PASSWORD)
+        page = browser.get("/admin/users").get_data(as_text=True)
+        assert 'href="/admin/users"' in page and 'href="/admin/orgs"' not in page
