@@ -8,6 +8,27 @@ from pathlib import Path
 from babel.messages.pofile import read_po, write_po
 
 EN = {
+    # the audit log and the system roles (issue 14, SPEC §16)
+    "审计日志": "Audit log",
+    "筛选审计日志": "Filter the audit log",
+    "操作人编号": "Actor id",
+    "操作代码": "Action code",
+    "起始": "From",
+    "截止": "To",
+    "操作代码可填完整代码（如 auth.login），或以点结尾的前缀（如 auth.）；日期为整天，也可填 ISO 8601 时间。":
+        "An action code may be a whole code (auth.login) or a prefix ending in a dot (auth.); a date means the "
+        "whole day, an ISO 8601 time works too.",
+    "审计日志，最新的在前": "Audit log, newest first",
+    "时间": "Time",
+    "操作人": "Actor",
+    "操作": "Action",
+    "对象": "Target",
+    "详情": "Details",
+    "地址": "Address",
+    "审计管理员只能查看审计日志": "An auditor may only read the audit log",
+    "用户管理": "Users",
+    "安全管理员": "Security administrator",
+    "审计管理员": "Auditor",
     # dashboard presets and ledger sorts, now translated in Python (issue 14: no _() on values in templates)
     "本月": "This month",
     "本考核月（%(day)s日起）": "This assessment month (from day %(day)s)",
