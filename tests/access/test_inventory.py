@@ -16,6 +16,8 @@ pytestmark = pytest.mark.usefixtures("backend")
 ROUTES = {
     "GET /api/v1/openapi.json": "public: test_inventory.py",
     "POST /api/v1/tokens": "public: tests/api/test_auth.py",
+    "GET /api/v1/tokens": "tests/auth/test_tokens.py (the caller's own tokens only)",
+    "DELETE /api/v1/tokens/<int:token_id>": "tests/auth/test_tokens.py (another user's token: 404)",
     "GET /api/v1/orgs": "test_reads.py::orgs",
     "GET /api/v1/orgs/<int:org_id>": "test_reads.py::orgs",
     "POST /api/v1/orgs": "test_writes.py::test_org_writes",
