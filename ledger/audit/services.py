@@ -52,15 +52,14 @@ def record_audit(actor, action: str, *, target_type: str | None = None, target_i
               "target_type": target_type, "target_id": target_id,
               "details": json.loads(json.dumps(details or {}, ensure_ascii=False, default=str)),
               "address": client_address.get()}
-    later = _after_request.get()
+    later, kept = _after_request.get(), _kept.get()
+    if kept is not None and (outlive_rollback or action in OUTLIVE_ROLLBACK):
+        kept.append(fields)
     if later is not None and not write_intent.get() and db.session.get_bind().dialect.name == "sqlite":
         # An SQLite read transaction must not turn into a write (it fails when another connection wrote
         # since it began): entries of a GET (an export) are written after its answer, in a write of their own.
         later.append(fields)
         return
-    kept = _kept.get()
-    if kept is not None and (outlive_rollback or action in OUTLIVE_ROLLBACK):
-        kept.append(fields)
     _append(fields)
 
 
@@ -115,11 +114,9 @@ def unit_finished(tokens: tuple, committed: bool) -> None:
 
 
 def finish_request(committed: bool) -> None:
-    """Called after the request's commit or rollback: write what it deferred, and on a rollback the entries
-    that outlive it, in a write transaction of their own."""
-    pending = list(_after_request.get() or [])
-    if not committed:
-        pending = list(_kept.get() or []) + pending
+    """Called after the request's commit or rollback, in a write transaction of its own: after a commit what
+    it deferred; after a rollback only the entries that outlive it (the rest never happened)."""
+    pending = list((_after_request.get() if committed else _kept.get()) or [])
     _after_request.set(None)
     _kept.set(None)
     if not pending:

@@ -37,3 +37,31 @@ def test_rolled_back_entry_leaves_no_trace(app, f):
     record_audit(None, "user.created")
     db.session.rollback()
     assert _entries() == [] and db.session.get(AuditHead, 1).last_id == 0
+
+
+def test_a_refused_read_leaves_no_entry_but_a_refused_login_does(app, client, f):
+    """After a request that rolls back, only the entries meant to outlive it are written (a GET's deferred
+    entries on SQLite included)."""
+    from ledger.audit.services import finish_request, start_request
+
+    start_request("192.0.2.1")
+    record_audit(None, "export.ledger", details={"rows": 1})
+    record_audit(None, "auth.login_failed", details={"username": "x"})
+    db.session.rollback()
+    finish_request(committed=False)
+    assert [(e.action, e.address) for e in _entries()] == [("auth.login_failed", "192.0.2.1")]
+
+
+def test_a_read_only_request_writes_its_entries_after_its_commit(app):
+    from ledger.audit.services import finish_request, start_request
+    from ledger.core.db import write_intent
+
+    token = write_intent.set(False)
+    try:
+        start_request("192.0.2.2")
+        record_audit(None, "export.opinions", details={"rows": 3})
+        db.session.commit()
+        finish_request(committed=True)
+    finally:
+        write_intent.reset(token)
+    assert [(e.action, e.details) for e in _entries()] == [("export.opinions", {"rows": 3})]
