@@ -11,6 +11,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    false,
     func,
     literal,
     literal_column,
@@ -23,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased, defaultload, lazyload
 
 from ledger.auth.models import User
-from ledger.auth.scope import item_clauses
+from ledger.auth.scope import item_clauses, readable_org_ids
 from ledger.core import clock
 from ledger.core.db import db
 from ledger.core.enums import ItemKind, ItemStatus
@@ -49,12 +50,15 @@ LIGHTS = ("red", "yellow", "green", "none")
 WIDE_SUBTREE_ITEMS = 5000
 
 
-def _subtree(org_id: int) -> tuple[list[int], int]:
-    """The subtree's organisation ids and the number of organisations, in one statement."""
-    ids, organisations = subtree_and_total(org_id)
-    if not ids:
-        raise Invalid({"org_id": "组织不存在"})
-    return ids, organisations
+def filter_subtree(actor: User | None, org_id: int) -> tuple[list[int], int]:
+    """An organisation filter's subtree ids and the number of organisations, in one statement. One the
+    actor may not list (``readable_org_ids``: an ancestor, a sibling) is an empty subtree, as a missing
+    one is: the answer is the same, nothing, and tells neither which ids exist nor where the actor's
+    organisation sits in the tree (issue 14, finding 11). ``actor`` None: the command line, everything."""
+    readable = readable_org_ids(actor) if actor is not None else None
+    if readable is not None and org_id not in readable:
+        return [], 0
+    return subtree_and_total(org_id)
 
 
 def _subtree_clause(ids: list[int], organisations: int) -> ColumnElement | None:
@@ -66,6 +70,8 @@ def _subtree_clause(ids: list[int], organisations: int) -> ColumnElement | None:
     subtree ``org_id + 0 IN (...)``, which no index serves, makes it walk ix_items_due in order and
     stop after the page. PostgreSQL estimates the list from its statistics and chooses well itself.
     """
+    if not ids:
+        return false()
     if len(ids) == organisations:
         return None
     if db.session.get_bind().dialect.name == "sqlite":
@@ -108,7 +114,8 @@ def build_filters(actor: User, filters: dict) -> list:
 
 def _scope_and_filters(actor: User, filters: dict) -> tuple[list[ColumnElement], list]:
     """The actor's scope as alternatives (``auth.scope.item_clauses``) and the filters' conditions."""
-    ids, organisations = _subtree(filters["org_id"]) if filters.get("org_id") is not None else ([], None)
+    ids, organisations = (filter_subtree(actor, filters["org_id"]) if filters.get("org_id") is not None
+                           else ([], None))
     alternatives = item_clauses(actor)
     conditions = []
     if organisations is not None:

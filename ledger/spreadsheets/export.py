@@ -29,11 +29,10 @@ from ledger.core.enums import CancelReason, Channel, ItemKind, ItemStatus, Opini
 from ledger.core.errors import Invalid
 from ledger.items import lights
 from ledger.items.models import Event, Item
-from ledger.items.queries import SORTS, build_filters
+from ledger.items.queries import SORTS, build_filters, filter_subtree
 from ledger.opinions.models import Opinion
 from ledger.opinions.services import opinions_query
 from ledger.orgs.models import Organisation
-from ledger.orgs.services import subtree_and_total
 from ledger.reviews.models import Review
 from ledger.spreadsheets.values import escape
 
@@ -198,10 +197,11 @@ _OPINION_COLUMNS = (
     Item.status.label("item_status"))
 
 
-def _opinion_subtree(org_id: int) -> ColumnElement[bool] | None:
+def _opinion_subtree(actor: User | None, org_id: int) -> ColumnElement[bool] | None:
     """"In the subtree of ``org_id``" with the ids as values, so the planner knows how much of the table it
-    keeps; None for the whole tree; nothing matches an organisation that is not."""
-    ids, organisations = subtree_and_total(org_id)
+    keeps; None for the whole tree; nothing matches an organisation that is not, or that the actor may not
+    list (items.queries.filter_subtree)."""
+    ids, organisations = filter_subtree(actor, org_id)
     if ids and len(ids) == organisations:
         return None
     return Opinion.org_id.in_(ids)
@@ -220,7 +220,7 @@ def iter_opinion_rows(actor: User, filters: dict) -> Iterator[list]:
              .outerjoin(Organisation, Organisation.id == Opinion.org_id)
              .outerjoin(Review, Review.id == Opinion.review_id)
              .outerjoin(Item, Item.id == Opinion.item_id))
-    if filters.get("org_id") is not None and (subtree := _opinion_subtree(filters["org_id"])) is not None:
+    if filters.get("org_id") is not None and (subtree := _opinion_subtree(actor, filters["org_id"])) is not None:
         query = query.where(subtree)
     if status:
         query = query.where(Opinion.status == status)

@@ -47,5 +47,7 @@ def test_subtree_pages_are_the_unfiltered_list_of_the_subtree(subtree_path, ledg
             everything = walk(client, base, 100)
             for org_id, members in subtrees.items():
                 expected = [r["id"] for r in everything if r["org_id"] in members]
+                if who is w.sup_a and org_id == w.root.id:
+                    expected = []  # outside the supervisor's scope: answered as a missing one (issue 14, finding 11)
                 paged = [r["id"] for r in walk(client, f"{base}&org_id={org_id}", 2)]
                 assert paged == expected, (who.username, flt, org_id)

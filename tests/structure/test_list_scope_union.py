@@ -11,6 +11,8 @@ import re
 import pytest
 from sqlalchemy import select
 
+from ledger.auth.models import Membership
+from ledger.auth.scope import forget_scope
 from ledger.core.db import db
 from ledger.items import queries
 from ledger.items.models import Item
@@ -20,6 +22,10 @@ from tests.structure.test_list_plans import county_statistics, list_sql, plan
 @pytest.fixture
 def ledger(f, w):
     """Items a secretary of org_a sees through each alternative, some through two of them."""
+    for person in (w.sec_a, w.owner_a):  # to lead org_b's items, a membership there (issue 14, finding 9)
+        db.session.add(Membership(user_id=person.id, org_id=w.org_b.id, role="owner"))
+        forget_scope(person)
+    db.session.commit()
     for i, status in enumerate(("pending", "claimed", "in_progress", "closed", "pending", "closed")):
         f.item(w.sec_a, w.org_a, (w.owner_a, w.owner_a2)[i % 2], status=status, days=(i * 3) % 5 + 1,
                leader_id=w.sec_a.id if i % 3 == 0 else None)
