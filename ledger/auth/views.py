@@ -20,7 +20,7 @@ bp = Blueprint("auth", __name__)
 bp.register_error_handler(LedgerError, error_page)  # a refused act (not an admin, not found) is its own page
 PENDING = "pending_login"
 # What a user who must enrol in the second factor may still reach.
-WHILE_ENROLLING = {"auth.enrol", "auth.logout", "auth.login", "auth.second_step", "static"}
+WHILE_ENROLLING = {"auth.enrol", "auth.logout", "auth.login", "auth.second_step"}
 BAD_LOGIN = "用户名或密码不正确"
 
 
@@ -32,7 +32,7 @@ def _password_rule() -> dict:
 @bp.before_app_request
 def _session_rules():
     """Expire idle and old sessions; hold a user who must have a second factor on the enrolment page."""
-    if request.endpoint == "static" or "Authorization" in request.headers or "_user_id" not in session:
+    if _is_static(request.endpoint) or "Authorization" in request.headers or "_user_id" not in session:
         return None
     # This hook reads the user before the app's own hook declares the request's intent: declare it first, or
     # a POST's SQLite transaction would begin as a read and fail to write when another connection wrote since.
@@ -51,6 +51,11 @@ def _session_rules():
         flash(gettext("您的角色须使用两步验证：请先完成绑定"), "warning")
         return redirect(url_for("auth.enrol"))
     return None
+
+
+def _is_static(endpoint: str | None) -> bool:
+    """The app's and the blueprints' static files (Bootstrap's is ``bootstrap.static``)."""
+    return bool(endpoint) and (endpoint == "static" or endpoint.endswith(".static"))
 
 
 def _expire(user: User, api: bool):

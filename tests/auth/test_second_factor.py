@@ -179,6 +179,10 @@ def test_required_roles_must_enrol_before_anything_else(app, w, who, frozen):
         response = b.get(path)
         assert response.status_code == 302 and response.headers["Location"].endswith(
             "/account/second-factor/enrol"), (path, response.status_code)
+    for static in ("/static/ledger.css", "/bootstrap/static/css/bootstrap.min.css"):  # the page needs its styles
+        response = b.get(static)
+        response.close()
+        assert response.status_code == 200, static
     api = b.get("/api/v1/items")
     assert api.status_code == 403 and api.get_json()["error"]["code"] == "second_factor_required"
     token = app.test_client().post("/api/v1/tokens", json={"username": user.username, "password": PASSWORD})
