@@ -8,6 +8,67 @@ from pathlib import Path
 from babel.messages.pofile import read_po, write_po
 
 EN = {
+    # authentication: second factor, lockout, sessions, tokens, password policy (issue 14, SPEC §16)
+    "两步验证": "Two-step verification",
+    "请输入手机验证器应用（如 Google Authenticator、Microsoft Authenticator、FreeOTP）显示的 6 位验证码；手机不在身边时，可以输入一个恢复码。":
+        "Enter the 6-digit code your authenticator app (Google Authenticator, Microsoft Authenticator, FreeOTP …) "
+        "shows; without your phone, enter one of your recovery codes.",
+    "验证并登录": "Verify and sign in",
+    "已启用": "on",
+    "未启用": "off",
+    "API 令牌": "API tokens",
+    "已启用。剩余未使用的恢复码：%(n)s 个。": "On. Unused recovery codes left: %(n)s.",
+    "重新生成恢复码": "New recovery codes",
+    "旧的恢复码全部作废。": "Every old recovery code stops working.",
+    "重新生成": "Make new codes",
+    "关闭两步验证": "Turn two-step verification off",
+    "关闭": "Turn off",
+    "您的仍然有效的 API 令牌。令牌本身只在获取时显示一次；撤销后立即失效。":
+        "Your API tokens that still work. A token itself is shown only once, when it is issued; a revoked one "
+        "stops working at once.",
+    "获取时间": "Issued",
+    "最近使用": "Last used",
+    "到期时间": "Expires",
+    "登录安全": "Sign-in security",
+    "锁定至 %(t)s": "locked until %(t)s",
+    "解除锁定": "Unlock",
+    "重置两步验证": "Reset two-step verification",
+    "启用两步验证": "Turn on two-step verification",
+    "您的角色必须使用两步验证：完成绑定之前无法使用系统的其他功能。":
+        "Your role requires two-step verification: nothing else is available until you have set it up.",
+    "两步验证在密码之外，每次登录还要输入手机验证器应用生成的 6 位验证码，密码泄露时账户仍然安全。":
+        "With two-step verification every sign-in also asks for a 6-digit code from an authenticator app on your "
+        "phone, so a leaked password alone does not open your account.",
+    "请先在手机上安装一个验证器应用（如 Google Authenticator、Microsoft Authenticator、FreeOTP），然后点击下面的按钮。":
+        "Install an authenticator app on your phone first (Google Authenticator, Microsoft Authenticator, "
+        "FreeOTP …), then press the button below.",
+    "开始绑定": "Start",
+    "用验证器应用扫描二维码：": "Scan the QR code with the authenticator app:",
+    "两步验证二维码": "QR code for two-step verification",
+    "无法扫码时，在应用中手动输入密钥：": "If you cannot scan it, type this key into the app:",
+    "类型：基于时间（TOTP），6 位，30 秒": "Type: time-based (TOTP), 6 digits, 30 seconds",
+    "输入应用显示的 6 位验证码，完成绑定：": "Enter the 6-digit code the app shows to finish:",
+    "确认绑定": "Confirm",
+    "恢复码": "Recovery codes",
+    "两步验证已启用。": "Two-step verification is on.",
+    "手机丢失或无法使用时，每个恢复码可以代替验证码登录一次。它们只显示这一次：请现在抄写或打印，妥善保管。":
+        "If your phone is lost or broken, each recovery code signs you in once instead of a code. They are shown "
+        "only this once: write them down or print them now, and keep them safe.",
+    "我已保存，继续": "I have saved them, continue",
+    "请先在网页上启用两步验证": "Turn on two-step verification on the web first",
+    "您的角色须使用两步验证：请先完成绑定": "Your role requires two-step verification: set it up first",
+    "登录已超时，请重新登录": "Your session has timed out, please sign in again",
+    "请重新登录": "Please sign in again",
+    "验证码不正确或已使用过": "The code is wrong or has been used already",
+    "验证码不正确，请核对手机时间后重试": "The code is wrong; check your phone's clock and try again",
+    "两步验证已关闭": "Two-step verification is off",
+    "令牌已撤销": "Token revoked",
+    "已解除锁定": "Unlocked",
+    "已重置该用户的两步验证，其登录已失效": "The user's two-step verification is reset and their sessions ended",
+    "至少 8 位；不能是常见密码（如 password1、12345678）；不能包含用户名。":
+        "At least 8 characters; not a common password (such as password1 or 12345678); not containing the "
+        "username.",
+    "验证码": "Code",
     # the audit log and the system roles (issue 14, SPEC §16)
     "审计日志": "Audit log",
     "筛选审计日志": "Filter the audit log",
