@@ -253,4 +253,4 @@ def download_attachment(item_id: int, attachment_id: int):
     """Download one attachment (checked against the caller's scope)."""
     attachment, path = attachments.get_attachment(actor(), item_id, attachment_id)
     return send_file(path, mimetype=attachment.content_type, as_attachment=True,
-                     download_name=attachment.filename, max_age=0)
+                     download_name=attachments.offered_name(attachment), max_age=0)

@@ -1,4 +1,5 @@
-"""Evidence attachments: size-limited, type checked by content, stored under a generated name."""
+"""Evidence attachments: size-limited, type checked by content, stored under a generated name, offered
+under the sender's name made safe (core.filenames: no control or bidi characters, the detected type's extension)."""
 from __future__ import annotations
 
 import hashlib
@@ -17,6 +18,7 @@ from ledger.core import clock
 from ledger.core.db import db
 from ledger.core.enums import AttachmentKind
 from ledger.core.errors import Invalid, TooLarge
+from ledger.core.filenames import named_as
 from ledger.items import lifecycle
 from ledger.items.models import Attachment
 from ledger.items.services import _write_event, context_for, get_item
@@ -30,10 +32,9 @@ ACCEPTED_TYPES = {
 CHUNK = 64 * 1024
 
 
-def safe_display_name(filename: str | None) -> str:
-    """Keep only the last path component of what the user sent, for display."""
-    name = (filename or "").replace("\\", "/").split("/")[-1].strip().replace("\x00", "")
-    return name[:200] or "file"
+def offered_name(attachment: Attachment) -> str:
+    """The name a download is offered under: the kept one, cleaned again (a row from before the cleaning)."""
+    return named_as(attachment.filename, attachment.content_type)
 
 
 def upload_dir() -> Path:
@@ -77,7 +78,8 @@ def add_attachment(actor: User, item_id: int, kind: str, filename: str | None, s
     finally:
         if tmp.exists():
             tmp.unlink()
-    attachment = Attachment(item_id=item.id, kind=kind, filename=safe_display_name(filename), stored_name=stored,
+    # the name is a label: cleaned of control and bidi characters, with the detected type's extension
+    attachment = Attachment(item_id=item.id, kind=kind, filename=named_as(filename, guess.mime), stored_name=stored,
                             content_type=guess.mime, size=size, sha256=sha256, round=item.round,
                             uploaded_by_id=actor.id, uploaded_at=clock.now())
     db.session.add(attachment)

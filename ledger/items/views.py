@@ -214,7 +214,7 @@ def download(item_id: int, attachment_id: int):
     attachment, path = attachments.get_attachment(current_user, item_id, attachment_id)
     inline = request.args.get("inline") == "1" and attachment.content_type.startswith("image/")
     return send_file(path, mimetype=attachment.content_type, as_attachment=not inline,
-                     download_name=attachment.filename, max_age=0)
+                     download_name=attachments.offered_name(attachment), max_age=0)
 
 
 def _titles() -> dict[str, str]:
