@@ -32,6 +32,7 @@ def enrol(b: Browser, user) -> list[str]:
     assert grouped in page.text  # the secret for typing by hand
     done = b.post("/account/second-factor/enrol", {"code": code_for(user), "csrf_token": token_from(page.text)})
     assert done.status_code == 200 and "两步验证已启用" in done.text
+    assert "no-store" in done.headers.get("Cache-Control", "")  # the codes never land in a cache
     return re.findall(r'<li class="list-group-item">([a-z0-9]{5}-[a-z0-9]{5})</li>', done.text)
 
 
@@ -187,6 +188,12 @@ def test_required_roles_must_enrol_before_anything_else(app, w, who, frozen):
     assert api.status_code == 403 and api.get_json()["error"]["code"] == "second_factor_required"
     token = app.test_client().post("/api/v1/tokens", json={"username": user.username, "password": PASSWORD})
     assert token.status_code == 403
+    from ledger.auth.services import issue_token
+
+    earlier = issue_token(user, "before the setting")  # a token from before enrolment was required
+    db.session.commit()
+    held = app.test_client().get("/api/v1/items", headers={"Authorization": f"Bearer {earlier}"})
+    assert held.status_code == 401
     codes = enrol(b, user)
     assert len(codes) == 10
     assert b.get("/items").status_code == 200
