@@ -188,7 +188,10 @@ def update_user(user_id: int):
     """Change a user: details, memberships, active, password (admin)."""
     body = parse_body(UserUpdate)
     changes = body.model_dump(exclude_unset=True)
-    if "memberships" in changes and changes["memberships"] is not None:
+    for key in ("memberships", "active", "password"):  # null leaves these as they are (as it does the flags)
+        if key in changes and changes[key] is None:
+            del changes[key]
+    if "memberships" in changes:
         changes["memberships"] = [dict(m) for m in changes["memberships"]]
     return one(UserOut, _user_out(services.update_user(actor(), user_id, changes)))
 

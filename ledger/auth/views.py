@@ -81,7 +81,13 @@ def _write_failures(response):
     """Refused logins answer 4xx and roll back; their count towards the lockout is written afterwards."""
     failed = g.pop("failed_logins", None)
     if failed:
-        services.write_failures(failed)
+        from ledger.audit.services import client_address
+
+        token = client_address.set(request.remote_addr)  # the audit's request state is over: name the client
+        try:
+            services.write_failures(failed)
+        finally:
+            client_address.reset(token)
     return response
 
 

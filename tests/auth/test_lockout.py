@@ -48,7 +48,7 @@ def test_locked_after_the_threshold_on_web_and_api(app, f, frozen):
     assert user.locked_until is not None
     assert web_login(app, "lola", PASSWORD).status_code == 401
     assert api_login(app, "lola", PASSWORD).status_code == 401
-    assert [e.target_id for e in actions("auth.locked")] == [user.id]
+    assert [(e.target_id, e.address) for e in actions("auth.locked")] == [(user.id, "127.0.0.1")]
     frozen.advance(minutes=14)
     assert api_login(app, "lola", PASSWORD).status_code == 401
     frozen.advance(minutes=2)  # 15 minutes are over
