@@ -91,7 +91,10 @@ def too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
 @bp.errorhandler(HTTPException)
 def http_error(exc: HTTPException) -> ResponseReturnValue:
     status = exc.code or 500
-    return error_response(status, HTTP_CODES.get(status, "error"), exc.description or exc.name)
+    body, status = error_response(status, HTTP_CODES.get(status, "error"), exc.description or exc.name)
+    # A 405 names the methods the path takes (RFC 9110 §15.5.6), as Flask's own answer does.
+    allow = getattr(exc, "valid_methods", None)
+    return body, status, {"Allow": ", ".join(sorted(allow))} if allow else {}
 
 
 @bp.app_errorhandler(404)
