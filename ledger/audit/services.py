@@ -101,8 +101,9 @@ def start_request(address: str | None) -> None:
 
 def unit_started() -> tuple:
     """A command's or job's unit of work begins (ledger.core.db.unit_of_work): entries it cannot write in its
-    own transaction (an SQLite read) wait for its end. Nesting keeps the outer unit's lists."""
-    return _after_request.set([]), _kept.set([])
+    own transaction (an SQLite read) wait for its end. Nesting keeps the outer unit's lists. No client address:
+    a command or a job acts from no address (a thread that served requests must not lend it the last one)."""
+    return _after_request.set([]), _kept.set([]), client_address.set(None)
 
 
 def unit_finished(tokens: tuple, committed: bool) -> None:
@@ -111,6 +112,7 @@ def unit_finished(tokens: tuple, committed: bool) -> None:
     finally:
         _after_request.reset(tokens[0])
         _kept.reset(tokens[1])
+        client_address.reset(tokens[2])
 
 
 def finish_request(committed: bool) -> None:

@@ -68,6 +68,7 @@ def test_every_other_page_refuses_the_auditor_and_home_leads_to_the_log(app, cli
             assert response.status_code == 302 and response.headers["Location"].endswith("/audit")
             continue
         assert response.status_code == 403, (path, response.status_code)
+    assert client.get("/account").status_code == 200  # their own account (password, second factor, tokens)
     page = client.get("/audit").get_data(as_text=True)
     assert "审计日志" in page
     for link in ("/items", "/opinions", "/admin", "/dashboard", "/notifications"):
