@@ -118,3 +118,13 @@ def test_admin_navigation_offers_only_what_the_user_may_open(app, client, mode):
         login(browser, officer.username, PASSWORD)
         page = browser.get("/admin/users").get_data(as_text=True)
         assert 'href="/admin/users"' in page and 'href="/admin/orgs"' not in page
+
+
+def test_the_security_admin_home_page_leads_to_the_users(app, client):
+    from tests.api.support import login
+
+    officer = make_user("officer", is_security_admin=True)
+    login(client, officer.username, PASSWORD)
+    response = client.get("/")
+    assert response.status_code == 200
+    assert 'href="/admin/users"' in response.get_data(as_text=True)
