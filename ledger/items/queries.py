@@ -152,8 +152,10 @@ def _scope_and_filters(actor: User, filters: dict) -> tuple[list[ColumnElement],
 
         conditions.append(item_filter(actor, filters))
     if filters.get("q"):
-        needle = f"%{filters['q'].strip()}%"
-        conditions.append(or_(Item.title.ilike(needle), Item.code.ilike(needle), Item.description.ilike(needle)))
+        # the text as typed: % and _ match themselves (LIKE … ESCAPE), not any run or any one character
+        needle = filters["q"].strip()
+        conditions.append(or_(*(column.icontains(needle, autoescape=True)
+                                for column in (Item.title, Item.code, Item.description))))
     return alternatives, conditions
 
 

@@ -249,13 +249,16 @@ def apply_action(actor: User | None, item_id: int, action: str, version: int | N
     ctx = context_for(actor, item, data)
     rule = lifecycle.check(action, ctx)
     before, from_status = _snapshot(item), item.status
-    comment = effects.run(action, ctx)
-    if rule.target:
-        item.status = rule.target
-    refresh_light(item)
-    item.updated_at = clock.now()  # every accepted action bumps the version: of two stale writers, one wins
-    event = _write_event(item, actor, action, from_status, item.status, comment,
-                         _diff(before, _snapshot(item)) | effects.extra_changes(ctx))
+    # The item is written once, below: a statement an effect runs (the owner's urges marked answered) must
+    # not flush it half-changed first, which bumped the version twice (issue 14, finding 13).
+    with db.session.no_autoflush:
+        comment = effects.run(action, ctx)
+        if rule.target:
+            item.status = rule.target
+        refresh_light(item)
+        item.updated_at = clock.now()  # every accepted action bumps the version: of two stale writers, one wins
+        event = _write_event(item, actor, action, from_status, item.status, comment,
+                             _diff(before, _snapshot(item)) | effects.extra_changes(ctx))
     try:
         db.session.flush()
     except StaleDataError:  # another transaction won the race between our read and our write

@@ -66,7 +66,7 @@ def index():
     if form.channel.data:
         query = query.where(Opinion.channel == form.channel.data)
     if form.q.data:
-        query = query.where(Opinion.content.ilike(f"%{form.q.data.strip()}%"))
+        query = query.where(Opinion.content.icontains(form.q.data.strip(), autoescape=True))  # % and _ as typed
     errors = []
     try:
         page = page_by_id(query, Opinion, page_size(request.args.get("limit")), request.args.get("cursor"),
