@@ -51,3 +51,28 @@ def test_patch_user_with_null_leaves_the_field(api, f, field):
     assert body["memberships"] == before["memberships"] and body["active"] is True
     status, _ = api(w.sec_a).get("/users/me")  # still signed in: no deactivation, no password change
     assert status == 200
+
+
+def test_every_pattern_in_the_document_compiles_outside_ecmascript(client):
+    """Finding: the control-character patterns held a surrogate range (``\\ud800-\\udfff``), which only
+    ECMAScript's regex dialect takes; jsonschema-rs (Schemathesis), Go and Rust refused the whole document."""
+    import jsonschema_rs
+
+    def patterns(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "pattern" and isinstance(value, str):
+                    yield value
+                elif key == "patternProperties" and isinstance(value, dict):
+                    yield from value
+                    yield from patterns(list(value.values()))
+                else:
+                    yield from patterns(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from patterns(value)
+
+    found = set(patterns(client.get("/api/v1/openapi.json").get_json()))
+    assert found  # the document does declare patterns
+    for pattern in found:
+        jsonschema_rs.validator_for({"type": "string", "pattern": pattern})  # raises on a pattern it cannot take

@@ -41,6 +41,7 @@ class Findings:
     cases: int = 0
     reissued: int = 0  # tokens given back after a fuzzed request ended the actor's session
     seconds: dict[str, float] = field(default_factory=dict)  # CPU time per part, for docs/fuzzing.md
+    per_operation: dict[str, float] = field(default_factory=dict)
 
     def add(self, key: tuple, describe: Callable[[], str]) -> None:
         if key in self.seen:
@@ -58,7 +59,9 @@ class Findings:
 
     def summary(self) -> str:
         parts = ", ".join(f"{part} {seconds:.1f} s" for part, seconds in self.seconds.items())
-        return f"{self.cases} cases, {self.reissued} token(s) re-issued; CPU: {parts}"
+        slowest = sorted(self.per_operation.items(), key=lambda kv: -kv[1])[:5]
+        top = ", ".join(f"{label} {seconds:.1f} s" for label, seconds in slowest)
+        return f"{self.cases} cases, {self.reissued} token(s) re-issued; CPU: {parts}; slowest: {top}"
 
     def report(self) -> str:
         return "\n\n".join(f"[{count}×] {text}" for text, count in self.seen.values())
@@ -132,10 +135,17 @@ def send(case, actor: world.Actor, findings: Findings) -> int:
     return response.status_code
 
 
+def _request_key(case) -> tuple:
+    return (case.method, case.formatted_path, repr(sorted((case.query or {}).items())), repr(case.body),
+            case.media_type, repr(sorted((case.headers or {}).items())))
+
+
 def _coverage(operation, actor: world.Actor, findings: Findings) -> bool:
-    """Schemathesis's deterministic cases; the valid ones aim at existing rows, in turn. The invalid ones go
-    out as the roles in ``budget.NEGATIVE_ROLES`` (validation comes before any role's rules, so one wide
-    role reaches it everywhere), and as anonymous on public operations. True when a valid case got a 2xx."""
+    """Schemathesis's deterministic cases. The valid ones aim at one existing row per operation (the
+    generated cases vary the rows), and a request already sent is not sent again — a path-only operation
+    such as a PDF then renders once, not once per boundary value. The invalid ones go out as the roles in
+    ``budget.NEGATIVE_ROLES`` (validation comes before any role's rules, so one wide role reaches it
+    everywhere), and as anonymous on public operations. True when a valid case got a 2xx."""
     ids = world.known_ids(actor)
     public = operation.definition.raw.get("security") == []
     modes = MODES if actor.role in budget.NEGATIVE_ROLES or (public and actor.role == "anonymous") else MODES[:1]
@@ -143,7 +153,8 @@ def _coverage(operation, actor: world.Actor, findings: Findings) -> bool:
                                   generation_config=operation.schema.config.generation_for(
                                       operation=operation, phase="coverage"),
                                   override=Override(), feedback=FeedbackSources())
-    cases, number, reached = iter(generator), 0, False
+    target = {name: values[len(operation.label) % len(values)] for name, values in ids.items()}
+    cases, sent, reached = iter(generator), set(), False
     while True:
         with findings.timed("coverage generation"):
             case = next(cases, None)
@@ -151,16 +162,20 @@ def _coverage(operation, actor: world.Actor, findings: Findings) -> bool:
             return reached
         positive = case.meta is not None and case.meta.generation.mode.is_positive
         if positive:
-            _steer_ids(case, {name: values[number % len(values)] for name, values in ids.items()})
-        number += 1
+            _steer_ids(case, target)
+        key = _request_key(case)
+        if key in sent:
+            continue
+        sent.add(key)
         with findings.timed("requests and checks"):
             status = send(case, actor, findings)
         reached = reached or (positive and 200 <= status < 300)
 
 
 def _generated(operation, mode: GenerationMode, actor: world.Actor, findings: Findings) -> None:
-    """Hypothesis-generated cases from the fixed seed, each id either generated or an existing one."""
-    ids = world.known_ids(actor)
+    """Hypothesis-generated cases from the fixed seed; in a valid one each id is either generated or an
+    existing one (an invalid one keeps what was generated)."""
+    ids = world.known_ids(actor) if mode.is_positive else {}
     names = [p.name for p in operation.path_parameters] + [p.name for p in operation.query]
     names += list(BODY_IDS) if operation.body else []
     picks = st.fixed_dictionaries({n: st.none() | st.sampled_from(ids[n]) for n in dict.fromkeys(names) if n in ids})
@@ -184,9 +199,11 @@ def _generated(operation, mode: GenerationMode, actor: world.Actor, findings: Fi
 def fuzz_operation(operation, actor: world.Actor, findings: Findings) -> None:
     """Coverage cases, then generated ones where the role got through (or the operation is public): a role
     refused everywhere on an operation only meets the same refusal again."""
+    started = time.process_time()
     reached = _coverage(operation, actor, findings)
     if reached or operation.definition.raw.get("security") == []:
         for mode in MODES:
             _generated(operation, mode, actor, findings)
+    findings.per_operation[operation.label] = time.process_time() - started
     if world.ensure_signed_in(actor):  # right (a revoked token, a deactivation), but the run goes on signed in
         findings.reissued += 1

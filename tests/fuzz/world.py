@@ -46,8 +46,8 @@ def build(role: str) -> Actor:
     if role == "anonymous":
         return Actor(role, None, None)
     if role in FLAG_ROLES:
-        user = create_user(None, f"fuzz_{role}", "Fuzz-pass-2026!", role, f"{role}@example.org")
-        setattr(user, FLAG_ROLES[role], True)
+        user = create_user(None, f"fuzz_{role}", "Fuzz-pass-2026!", role, f"{role}@example.org",
+                           **{FLAG_ROLES[role]: True})
     else:
         user = db.session.scalar(select(User).where(User.username == role))
     actor = Actor(role, user.id, issue_token(user, "fuzz"))
