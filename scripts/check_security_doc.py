@@ -4,7 +4,8 @@
   (met, untested, gap, deploy, n/a);
 - every ``tests/….py::name`` the document names exists (a test function or method of that name in that file);
 - a ``met`` row names a test, or a section ``§Dn`` of the document that exists (documentation requirements);
-- the counts line says what the rows say.
+- the counts line says what the rows say, and the Gaps section's lists of `untested` and `deploy` ids are
+  those of the rows.
 
 Run: ``.venv/bin/python scripts/check_security_doc.py`` (exit status 1 and one line per problem when wrong);
 ``--write-counts`` first rewrites the counts line from the rows; ``--committed`` reads the test files as
@@ -62,6 +63,8 @@ ROW = re.compile(r"^\|\s*(\d+\.\d+\.\d+)\s*\|\s*L(\d)\s*\|(.*)\|\s*(met|untested
 TEST_REF = re.compile(r"(tests/[\w/]+\.py)::(\w+)(?:::(\w+))?")
 SECTION_REF = re.compile(r"§(D\d+)\b")
 SECTION_HEADING = re.compile(r"^#{2,4}\s+(D\d+)\b", re.M)
+SUMMARY = {"untested": "Done but not shown by a test (`untested`):", "deploy": "Left to the deployment (`deploy`"}
+ID_OR_RANGE = re.compile(r"(\d+\.\d+\.)(\d+)(?:–\1(\d+))?")
 COUNTS = re.compile(r"applies (\d+): met (\d+), untested (\d+), gap (\d+), deploy (\d+); n/a (\d+)")
 
 
@@ -148,11 +151,31 @@ def check_counts(text: str, counts: Counter) -> list[str]:
     return []
 
 
+def check_summary(text: str) -> list[str]:
+    """The Gaps section names exactly the rows of each status it lists."""
+    problems = []
+    for status, opening in SUMMARY.items():
+        start = text.find(opening)
+        if start < 0:
+            problems.append(f"no paragraph opening {opening!r}")
+            continue
+        paragraph = text[start:].split("\n\n", 1)[0]
+        named = set()
+        for prefix, first, last in ID_OR_RANGE.findall(paragraph):
+            named.update(f"{prefix}{n}" for n in range(int(first), int(last or first) + 1))
+        rows = {line.split()[0] for line in rows_of(text, status)}
+        if named != rows:
+            problems.append(f"the Gaps section's {status} list differs from the rows: "
+                            f"missing {sorted(rows - named)}, extra {sorted(named - rows)}")
+    return problems
+
+
 def check(text: str | None = None, root: Path = ROOT, committed: bool = False) -> list[str]:
     """Every problem with the document, as lines (empty when it is right)."""
     text = DOC.read_text(encoding="utf-8") if text is None else text
     row_problems, counts = check_rows(text)
-    return check_references(text, root, committed) + row_problems + check_counts(text, counts)
+    return (check_references(text, root, committed) + row_problems + check_counts(text, counts)
+            + check_summary(text))
 
 
 def write_counts() -> None:

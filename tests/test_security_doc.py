@@ -36,3 +36,6 @@ def test_the_checker_finds_what_would_make_the_document_lie():
     # counts that no longer match the rows
     changed = text.replace(row, row.replace("| met |", "| gap |"))
     assert any("counts line" in p for p in checker.check(changed))
+    # the Gaps section's list no longer that of the rows
+    untested = text.replace(row, row.replace("| met |", "| untested |"))
+    assert any("untested list differs" in p and "6.2.1" in p for p in checker.check(untested))
