@@ -114,7 +114,7 @@ def test_eight_concurrent_verifies_by_two_verifiers_one_wins(app, f, backend):
 def test_eight_concurrent_creations_get_unique_sequential_codes(app, f, backend, existing):
     w = f.world()
     first = [f.item(w.sec_a, w.org_a, w.owner_a) for _ in range(existing)]
-    deadline = first[0].deadline.isoformat() if first else "2099-12-31"
+    deadline = first[0].deadline.isoformat() if first else "2030-12-31"
     calls = [(token, "/items", {"org_id": w.org_a.id, "title": f"并发创建{i}", "owner_id": w.owner_a.id,
                                 "deadline": deadline})
              for i, token in enumerate(tokens(w.sec_a))]

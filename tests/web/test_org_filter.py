@@ -22,7 +22,8 @@ def tree(f, w, monkeypatch):
     markup = f.org("<b>粗体</b>支部", w.org_a)
     for org, title in ((a1, "甲一"), (b1, "乙一"), (markup, "标记"), (w.org_a, "甲"), (w.org_b, "乙")):
         secretary = f.user(None, [(org, "secretary")])
-        f.item(secretary, org, w.owner_a if org in (a1, markup, w.org_a) else w.owner_b, title=title)
+        owner = f.user(None, [(org, "owner")])  # an owner comes from the item's own organisation
+        f.item(secretary, org, owner, title=title)
     return {"a1": a1, "b1": b1, "markup": markup}
 
 
