@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import ssl
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formataddr
@@ -220,11 +221,18 @@ def _send_one(message_id: int, smtp: _Smtp | None, config) -> str | None:
     return "sent"
 
 
+def tls_context() -> ssl.SSLContext:
+    """The server's certificate and host name are checked (ASVS 12.3.2), not Python's unverified default."""
+    return ssl.create_default_context()
+
+
 def _connect(settings: dict) -> smtplib.SMTP:
-    cls = smtplib.SMTP_SSL if settings["ssl"] else smtplib.SMTP
-    connection = cls(settings["host"], settings["port"], timeout=20)
+    if settings["ssl"]:
+        connection = smtplib.SMTP_SSL(settings["host"], settings["port"], timeout=20, context=tls_context())
+    else:
+        connection = smtplib.SMTP(settings["host"], settings["port"], timeout=20)
     if settings["starttls"]:
-        connection.starttls()
+        connection.starttls(context=tls_context())
     if settings["user"]:
         connection.login(settings["user"], settings["password"] or "")
     return connection
