@@ -20,6 +20,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], template_folder=str(BASE_DIR / "templates"),
                 static_folder=str(BASE_DIR / "ledger" / "static"))
     app.config.update(settings)
+    from ledger.auth.sessions import Sha256SessionInterface
+
+    app.session_interface = Sha256SessionInterface()
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if app.config["LEDGER_PROXY_HOPS"]:

@@ -132,6 +132,9 @@ def confirm_enrolment(user: User, code: str | None) -> list[str] | None:
         return None
     user.totp_enabled_at = clock.now()
     codes = new_recovery_codes(user)
+    from ledger.auth.services import revoke_sessions
+
+    revoke_sessions(user)  # a factor change ends the other sessions (ASVS 7.4.3)
     from ledger.audit.services import record_audit
 
     record_audit(user, "auth.totp_enabled", target_type="user", target_id=user.id)

@@ -217,6 +217,14 @@ def reset_second_factor(actor: User, user_id: int) -> User:
     return user
 
 
+def end_sessions(actor: User, user_id: int) -> User:
+    """An admin ends every session cookie and API token of a user (ASVS 7.4.5)."""
+    user = _managed_user(actor, user_id)
+    revoke_sessions(user)
+    _audit(actor, "auth.sessions_ended", user)
+    return user
+
+
 def _managed_user(actor: User, user_id: int) -> User:
     if not duties.may_manage_users(actor):
         raise Forbidden("只有管理员可以这样做")
@@ -230,6 +238,7 @@ def disable_second_factor(user: User, password: str, code: str) -> None:
     """The user turns their own factor off, proving both the password and the factor."""
     _prove(user, password, code)
     second_factor.clear(user)
+    revoke_sessions(user)  # a factor change ends the other sessions (ASVS 7.4.3)
     _audit(user, "auth.totp_disabled", user)
 
 

@@ -1,15 +1,23 @@
 """Browser sessions end after an idle time and an absolute time (SPEC §16); times are kept in the session."""
 from __future__ import annotations
 
+import hashlib
 from collections.abc import MutableMapping
 
 from flask import current_app
+from flask.sessions import SecureCookieSessionInterface
 
 from ledger.core import clock
 
 LOGIN_AT, SEEN_AT = "auth_at", "seen_at"
 # Last-seen is rewritten at most this often (seconds): not a new cookie on every request.
 SEEN_GRAIN = 30
+
+
+class Sha256SessionInterface(SecureCookieSessionInterface):
+    """The session cookie signed with HMAC-SHA-256, not Flask's default SHA-1 (ASVS 11.4.1)."""
+
+    digest_method = staticmethod(hashlib.sha256)
 
 
 def _now() -> int:

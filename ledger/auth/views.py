@@ -93,6 +93,7 @@ def _write_failures(response):
 
 def _start_session(user: User, target: str):
     services.login_succeeded(user)
+    session.clear()  # nothing of the pre-login session survives, the CSRF secret included (ASVS 7.2.4)
     login_user(user)
     sessions.begin(session)
     if second_factor.must_enrol(user):
@@ -212,6 +213,7 @@ def enrol():
         codes = second_factor.confirm_enrolment(user, form.code.data)
         if codes is not None:
             db.session.commit()
+            login_user(user)  # stay signed in; the other sessions end
             return render_template("auth/recovery_codes.html", codes=codes, first=True)
         form.code.errors.append(gettext("验证码不正确，请核对手机时间后重试"))
     secret = user.totp_secret
@@ -233,7 +235,8 @@ def disable_second_factor():
             _field_errors(form, exc)
         else:
             db.session.commit()
-            flash(gettext("两步验证已关闭"), "success")
+            login_user(current_user._get_current_object())  # stay signed in; the other sessions end
+            flash(gettext("两步验证已关闭，其他设备上的登录已失效"), "success")
             return redirect(url_for("web.account"))
     return render_template("auth/second_factor.html", disable_form=form, codes_form=ProveForm(prefix="codes"),
                            remaining=second_factor.remaining_recovery_codes(current_user)), 422
@@ -299,4 +302,14 @@ def reset_second_factor(user_id: int):
         services.reset_second_factor(current_user, user_id)
         db.session.commit()
         flash(gettext("已重置该用户的两步验证，其登录已失效"), "success")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
+
+
+@bp.route("/admin/users/<int:user_id>/sessions/end", methods=["POST"])
+@login_required
+def end_sessions(user_id: int):
+    if ButtonForm().validate_on_submit():
+        services.end_sessions(current_user, user_id)
+        db.session.commit()
+        flash(gettext("已结束该用户的全部登录和令牌"), "success")
     return redirect(url_for("admin.user_edit", user_id=user_id))
