@@ -65,6 +65,9 @@ EN = {
     "令牌已撤销": "Token revoked",
     "已解除锁定": "Unlocked",
     "已重置该用户的两步验证，其登录已失效": "The user's two-step verification is reset and their sessions ended",
+    "两步验证已关闭，其他设备上的登录已失效": "Two-step verification is off; you are signed out on other devices",
+    "结束该用户的全部登录": "End all of this user's sessions",
+    "已结束该用户的全部登录和令牌": "All of the user's sessions and API tokens are ended",
     "至少 8 位；不能是常见密码（如 password1、12345678）；不能包含用户名。":
         "At least 8 characters; not a common password (such as password1 or 12345678); not containing the "
         "username.",

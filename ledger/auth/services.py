@@ -245,6 +245,7 @@ def disable_second_factor(user: User, password: str, code: str) -> None:
 def regenerate_recovery_codes(user: User, password: str, code: str) -> list[str]:
     _prove(user, password, code)
     codes = second_factor.new_recovery_codes(user)
+    revoke_sessions(user)  # new codes are a factor change too (ASVS 7.4.3)
     _audit(user, "auth.recovery_codes_regenerated", user)
     return codes
 

@@ -253,6 +253,7 @@ def regenerate_codes():
             _field_errors(form, exc)
         else:
             db.session.commit()
+            login_user(current_user._get_current_object())  # stay signed in; the other sessions end
             return render_template("auth/recovery_codes.html", codes=codes, first=False)
     return render_template("auth/second_factor.html", disable_form=ProveForm(prefix="disable"), codes_form=form,
                            remaining=second_factor.remaining_recovery_codes(current_user)), 422

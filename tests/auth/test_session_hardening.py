@@ -72,7 +72,8 @@ def test_turning_the_own_factor_on_ends_the_other_sessions(app, f, frozen):
     assert signed_in(acting.client)  # the browser that turned it on stays in
 
 
-def test_turning_the_own_factor_off_ends_the_other_sessions(app, f, frozen):
+@pytest.mark.parametrize("act", ["disable", "codes"])
+def test_turning_the_own_factor_off_or_new_codes_end_the_other_sessions(app, f, frozen, act):
     user = f.user("tina")
     enrol(Browser(app.test_client(), user), user)
     frozen.advance(seconds=60)
@@ -82,9 +83,10 @@ def test_turning_the_own_factor_off_ends_the_other_sessions(app, f, frozen):
     assert second_step(client, code_for(user)).status_code == 302
     acting = Browser(client)
     assert signed_in(other)
-    ok = acting.post("/account/second-factor/disable", {
-        "disable-password": PASSWORD, "disable-code": code_for(user, clock.now() + timedelta(seconds=30))})
-    assert ok.status_code == 302
+    url = "/account/second-factor/disable" if act == "disable" else "/account/second-factor/recovery-codes"
+    ok = acting.post(url, {f"{act}-password": PASSWORD,
+                           f"{act}-code": code_for(user, clock.now() + timedelta(seconds=30))})
+    assert ok.status_code == (302 if act == "disable" else 200), ok.text
     assert not signed_in(other)
     assert signed_in(client)
 
