@@ -24,6 +24,8 @@ def pytest_addoption(parser):
 def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
         chosen = metafunc.config.getoption("db") or BACKENDS
+        if metafunc.definition.get_closest_marker("one_database"):
+            chosen = chosen[:1]  # what it checks is decided before any SQL: once is enough
         metafunc.parametrize("backend", chosen, scope="session", ids=chosen)
 
 
@@ -49,6 +51,7 @@ def template_db(backend, tmp_path_factory):
             upgrade()
             db.engine.dispose()
         yield ("postgresql", name)
+        databases.wait_for_drops()
         databases.drop_pg_database(name)
     else:
         directory = tmp_path_factory.mktemp("sqlite-template")
@@ -69,7 +72,7 @@ def fresh_database_url(template_db, tmp_path):
     else:
         name = databases.new_pg_database(template=source)
         yield databases.pg_url(name)
-        databases.drop_pg_database(name)
+        databases.drop_pg_database_later(name)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -39,6 +40,18 @@ def new_pg_database(template: str | None = None) -> str:
 
 def drop_pg_database(name: str) -> None:
     pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+_dropper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-pg")
+
+
+def drop_pg_database_later(name: str) -> None:
+    """Drop a test's database in the background: the next test need not wait for it."""
+    _dropper.submit(drop_pg_database, name)
+
+
+def wait_for_drops() -> None:
+    _dropper.shutdown(wait=True)
 
 
 def copy_sqlite(template: Path, directory: Path) -> Path:

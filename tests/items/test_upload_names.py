@@ -21,6 +21,8 @@ from ledger.items.models import Attachment, Event
 from tests.factories import PNG
 from tests.web.conftest import Browser
 
+pytestmark = pytest.mark.one_database  # the names are cleaned before anything is stored
+
 
 def _image(fmt: str) -> bytes:
     out = io.BytesIO()

@@ -19,6 +19,8 @@ from ledger.opinions.models import Opinion
 from tests.spreadsheets.sheets import HEADERS, csv_bytes
 from tests.web.conftest import Browser
 
+pytestmark = pytest.mark.one_database  # addresses are refused before anything is stored
+
 INJECTED = "a@b.org\r\nBcc: c@d.org"
 BAD_EMAILS = [INJECTED, "a@b.org\n", "x@example.org, y@example.org", "<x@example.org>", "x@example", "不是邮箱",
               "x@[1.2.3", "x y@example.org"]
