@@ -34,23 +34,27 @@ def load_demo() -> list[tuple[str, str, str]]:
     town = create_org(None, "城关镇党委", "committee", county.id)
     village = create_org(None, "东关村党支部", "branch", town.id)
     people = [
-        ("admin", "系统管理员", None, None, True),
-        ("supervisor", "县委督导组 王督导", county.id, "supervisor", False),
-        ("secretary", "政务中心 李书记", branch1.id, "secretary", False),
-        ("secretary2", "人社局 赵书记", branch2.id, "secretary", False),
-        ("secretary3", "东关村 孙书记", village.id, "secretary", False),
-        ("owner", "政务中心 张科长", branch1.id, "owner", False),
-        ("owner2", "政务中心 陈主任", branch1.id, "owner", False),
-        ("owner3", "人社局 刘科长", branch2.id, "owner", False),
+        ("admin", "系统管理员", None, None, "admin"),
+        ("security", "安全管理员", None, None, "security_admin"),
+        ("auditor", "审计管理员", None, None, "auditor"),
+        ("supervisor", "县委督导组 王督导", county.id, "supervisor", None),
+        ("secretary", "政务中心 李书记", branch1.id, "secretary", None),
+        ("secretary2", "人社局 赵书记", branch2.id, "secretary", None),
+        ("secretary3", "东关村 孙书记", village.id, "secretary", None),
+        ("owner", "政务中心 张科长", branch1.id, "owner", None),
+        ("owner2", "政务中心 陈主任", branch1.id, "owner", None),
+        ("owner3", "人社局 刘科长", branch2.id, "owner", None),
     ]
     users = {}
-    for username, name, org_id, role, admin in people:
+    for username, name, org_id, role, system_role in people:
         memberships = [{"org_id": org_id, "role": role}] if role else []
         users[username] = create_user(None, username, DEMO_PASSWORD, name, f"{username}@example.org",
-                                      memberships, is_admin=admin)
+                                      memberships, is_admin=system_role == "admin",
+                                      is_auditor=system_role == "auditor",
+                                      is_security_admin=system_role == "security_admin")
     _items(users, branch1, branch2)
     _evaluation_and_notices(users, county, branch1)
-    return [(u, DEMO_PASSWORD, role or "admin") for u, _, _, role, _ in people]
+    return [(u, DEMO_PASSWORD, role or system_role) for u, _, _, role, system_role in people]
 
 
 OPINIONS = [

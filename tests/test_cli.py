@@ -48,6 +48,8 @@ def test_demo_loads_every_role_and_state_once(app, backend):
     roles = set(db.session.scalars(select(Membership.role)))
     assert roles == {Role.secretary.value, Role.owner.value, Role.supervisor.value}
     assert db.session.scalar(select(User).where(User.is_admin.is_(True))) is not None
+    assert db.session.scalar(select(User).where(User.is_auditor.is_(True))) is not None
+    assert db.session.scalar(select(User).where(User.is_security_admin.is_(True))) is not None
     assert set(db.session.scalars(select(Item.status))) == set(ItemStatus.values())
     assert set(db.session.scalars(select(Opinion.status))) == set(OpinionStatus.values())
     assert db.session.scalar(select(Extension).where(Extension.status == "pending")) is not None
@@ -62,7 +64,7 @@ def test_demo_loads_every_role_and_state_once(app, backend):
 def test_demo_logins_work_through_the_api(app, client, backend):
     result = run(app, "demo")
     names = [line.split()[0] for line in result.output.splitlines() if DEMO_PASSWORD in line]
-    assert {"admin", "secretary", "owner", "supervisor"} <= set(names)
+    assert {"admin", "security", "auditor", "secretary", "owner", "supervisor"} <= set(names)
     for name in names:
         response = client.post("/api/v1/tokens", json={"username": name, "password": DEMO_PASSWORD})
         assert response.status_code in (200, 201), (name, response.get_json())
