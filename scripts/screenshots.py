@@ -1,4 +1,5 @@
-"""Screenshots for the README: each role's home, the ledger and an item page, at desktop and phone width.
+"""Screenshots for the README: each role's home, the ledger, an item page and the account's security pages
+(second factor, tokens), at desktop and phone width.
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
 
@@ -25,7 +26,8 @@ from ledger.items.models import Item  # noqa: E402
 from tests.web.live import Chromium, LiveServer, missing_browser  # noqa: E402
 
 WIDTHS = {"desktop": 1280, "phone": 375}
-HOMES = ["owner", "secretary", "supervisor", "admin"]
+HOMES = ["owner", "secretary", "supervisor", "admin", "auditor"]  # the auditor's home is the audit log
+ACCOUNT_PAGES = {"second-factor": "/account/second-factor/enrol", "tokens": "/account/tokens"}
 
 
 def _app(instance: Path):
@@ -93,6 +95,9 @@ def main() -> int:
                     _sign_in(driver, server.url, "secretary")
                     driver.get(f"{server.url}/items/{item_id}")
                     _shoot(driver, width, out / f"item-{size}.png", size == "phone")
+                    for name, path in ACCOUNT_PAGES.items():
+                        driver.get(server.url + path)
+                        _shoot(driver, width, out / f"{name}-{size}.png", size == "phone")
                 finally:
                     browser.quit()
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -43,15 +43,20 @@ def drop_pg_database(name: str) -> None:
 
 
 _dropper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-pg")
+_pending_drops: list[Future] = []
 
 
 def drop_pg_database_later(name: str) -> None:
     """Drop a test's database in the background: the next test need not wait for it."""
-    _dropper.submit(drop_pg_database, name)
+    _pending_drops.append(_dropper.submit(drop_pg_database, name))
 
 
 def wait_for_drops() -> None:
-    _dropper.shutdown(wait=True)
+    """Wait for every drop asked so far (the dropper stays usable: a session fixture may come back)."""
+    pending = list(_pending_drops)
+    _pending_drops.clear()
+    for future in pending:
+        future.result()
 
 
 def copy_sqlite(template: Path, directory: Path) -> Path:

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from ledger.audit.models import AuditEntry, AuditHead
 from ledger.core import clock
-from ledger.core.db import db, write_intent
+from ledger.core.db import db, separate_write, write_intent
 
 GENESIS = "0" * 64
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -123,17 +123,9 @@ def finish_request(committed: bool) -> None:
     _kept.set(None)
     if not pending:
         return
-    token = write_intent.set(True)
-    try:
-        db.session.rollback()  # a fresh transaction, so SQLite's BEGIN is IMMEDIATE
+    with separate_write():
         for fields in sorted(pending, key=lambda f: f["at"]):
             _append(fields)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    finally:
-        write_intent.reset(token)
 
 
 __all__ = ["record_audit", "snapshot", "record_changes", "canonical", "entry_hash", "start_request", "finish_request",

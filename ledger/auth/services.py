@@ -20,7 +20,7 @@ from ledger.auth.policy import MIN_PASSWORD_LENGTH, validate_password
 from ledger.auth.scope import forget_scope, scope_of
 from ledger.core import clock
 from ledger.core.contacts import user_email
-from ledger.core.db import db, write_intent
+from ledger.core.db import db, separate_write, write_intent
 from ledger.core.enums import Role
 from ledger.core.errors import Forbidden, Invalid, NotFound, Unauthorized
 from ledger.orgs.models import Organisation
@@ -177,19 +177,11 @@ def count_failure_after_rollback(username: str | None) -> None:
 
 def write_failures(usernames: list[str]) -> None:
     """The failures of a finished request, in a write transaction of their own."""
-    token = write_intent.set(True)
-    try:
-        db.session.rollback()  # a fresh transaction, so SQLite's BEGIN is IMMEDIATE
+    with separate_write():
         for name in usernames:
             user = user_by_name(name)
             if user is not None:
                 login_failed(user)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    finally:
-        write_intent.reset(token)
 
 
 def login_succeeded(user: User) -> None:

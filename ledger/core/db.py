@@ -70,3 +70,19 @@ def unit_of_work(write: bool = True) -> Iterator[None]:
     finally:
         write_intent.reset(token)
         unit_finished(audit, committed)  # audit entries a read-only unit deferred, in a write of their own
+
+
+@contextmanager
+def separate_write() -> Iterator[None]:
+    """A write transaction of its own, once a request has committed or rolled back (what must outlive a
+    refusal: failed logins, their audit entries). Starts fresh so SQLite's BEGIN is IMMEDIATE."""
+    token = write_intent.set(True)
+    try:
+        db.session.rollback()
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        write_intent.reset(token)

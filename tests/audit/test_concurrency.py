@@ -9,30 +9,7 @@ from ledger.audit.services import record_audit
 from ledger.core.db import db, unit_of_work
 from tests.audit.conftest import entries, make_user
 from tests.concurrency.test_claim_race import THREADS, tokens
-
-
-def race(app, calls: list[tuple[str, str | None, str, dict]]) -> list:
-    """``(method, token, path, body)`` API calls fired together, one thread and one test client each."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def worker(index: int, method: str, token: str | None, path: str, body: dict) -> None:
-        client = app.test_client()
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        barrier.wait(timeout=30)
-        try:
-            response = client.open(f"/api/v1{path}", method=method, json=body, headers=headers)
-            results[index] = (response.status_code, response.get_json(silent=True))
-        except Exception as exc:  # noqa: BLE001 — the test reports it
-            results[index] = (500, f"{type(exc).__name__}: {exc}")
-
-    threads = [threading.Thread(target=worker, args=(i, *call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a racing request hung"
-    return results
+from tests.concurrency.test_claim_race import race_calls as race
 
 
 def test_racing_requests_append_one_chain(app):

@@ -20,19 +20,20 @@ THREADS = 8
 CONFLICT_CODES = {"version_conflict", "invalid_transition"}
 
 
-def race(app, calls: list[tuple[str, str, dict]]) -> list[tuple[int, dict | str]]:
-    """Run ``(token, path, body)`` POSTs at once, one thread and one test client each.
+def race_calls(app, calls: list[tuple[str, str | None, str, dict]]) -> list[tuple[int, dict | str]]:
+    """Run ``(method, token, path, body)`` API calls at once, one thread and one test client each.
 
     Answers ``(status, json)`` per call; an exception escaping the app (a 500 under TESTING) is recorded
     as status 500 with its text, so the test sees it instead of a hung or silent thread."""
     barrier = threading.Barrier(len(calls))
     results: list = [None] * len(calls)
 
-    def worker(index: int, token: str, path: str, body: dict) -> None:
+    def worker(index: int, method: str, token: str | None, path: str, body: dict) -> None:
         client = app.test_client()
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         barrier.wait(timeout=30)
         try:
-            response = client.post(f"/api/v1{path}", json=body, headers={"Authorization": f"Bearer {token}"})
+            response = client.open(f"/api/v1{path}", method=method, json=body, headers=headers)
             results[index] = (response.status_code, response.get_json(silent=True))
         except Exception as exc:  # noqa: BLE001 — the test reports it
             results[index] = (500, f"{type(exc).__name__}: {exc}")
@@ -44,6 +45,11 @@ def race(app, calls: list[tuple[str, str, dict]]) -> list[tuple[int, dict | str]
         thread.join(timeout=120)
     assert not any(t.is_alive() for t in threads), "a racing request hung"
     return results
+
+
+def race(app, calls: list[tuple[str, str, dict]]) -> list[tuple[int, dict | str]]:
+    """``(token, path, body)`` POSTs at once (see race_calls)."""
+    return race_calls(app, [("POST", token, path, body) for token, path, body in calls])
 
 
 def tokens(user, n: int = THREADS) -> list[str]:
