@@ -6,8 +6,9 @@ this net catches what a page reads by hand (``request.args.get("org_id", type=in
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
-from flask import Flask, request
+from flask import Flask, abort, request
 from flask.typing import ResponseReturnValue
 
 from ledger.core import bounds
@@ -59,7 +60,18 @@ def _date_problem(value: str) -> str | None:
     return bounds.date_problem(day)
 
 
+def _host_problem() -> bool:
+    """A Host header no URL can hold (``_K.R] x``): building any link or ``next`` from it would raise."""
+    try:
+        urlsplit("//" + request.host)
+    except ValueError:
+        return True
+    return False
+
+
 def check_request() -> ResponseReturnValue | None:
+    if _host_problem():
+        abort(400)
     if request.url_rule is None:
         return None  # no route: a 404 or 405 anyway
     pairs = list(request.args.items(multi=True)) + list((request.view_args or {}).items())

@@ -21,7 +21,6 @@ bp.register_error_handler(LedgerError, error_page)  # a refused act (not an admi
 PENDING = "pending_login"
 # What a user who must enrol in the second factor may still reach.
 WHILE_ENROLLING = {"auth.enrol", "auth.logout", "auth.login", "auth.second_step"}
-BAD_LOGIN = "用户名或密码不正确"
 
 
 @bp.app_context_processor
@@ -115,7 +114,7 @@ def login():
                 return redirect(url_for("auth.second_step"))
             return _start_session(user, target)
         services.count_failure_after_rollback(form.username.data)
-        form.password.errors.append(gettext(BAD_LOGIN))
+        form.password.errors.append(gettext("用户名或密码不正确"))  # a literal, so pybabel extracts it
     # Refused: the page is shown again with what was typed (never a redirect that loses it).
     status = 401 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status

@@ -78,3 +78,16 @@ def test_every_pattern_in_the_document_compiles_outside_ecmascript(client):
     assert found  # the document does declare patterns
     for pattern in found:
         jsonschema_rs.validator_for({"type": "string", "pattern": pattern})  # raises on a pattern it cannot take
+
+
+def test_a_host_no_url_can_hold_is_a_400_not_a_500(app):
+    """Found by the fuzzer: a Host such as ``_K.R] x`` made every link (and Flask-Login's ``next``) raise.
+    Sent to the WSGI app directly: Werkzeug's test client cannot send such a header."""
+    from werkzeug.test import create_environ
+
+    for path in ("/items", "/api/v1/items", "/login"):
+        environ = create_environ(path, "http://localhost/")
+        environ["HTTP_HOST"] = "_K.R] dYuec"
+        status: list[str] = []
+        body = b"".join(app.wsgi_app(environ, lambda s, h, e=None, seen=status: seen.append(s)))
+        assert status and status[0].startswith("400"), (path, status, body[:200])
