@@ -285,31 +285,28 @@ def revoke_token(token_id: int):
 
 # --- the admin's part: lift a lockout, reset a lost second factor -------------------------------------
 
+def _act_on_user(user_id: int, act, done: str):
+    """One button on the admin's user page: the service acts, the page says so and shows the user again."""
+    if ButtonForm().validate_on_submit():
+        act(current_user, user_id)
+        db.session.commit()
+        flash(done, "success")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
+
+
 @bp.route("/admin/users/<int:user_id>/unlock", methods=["POST"])
 @login_required
 def unlock(user_id: int):
-    if ButtonForm().validate_on_submit():
-        services.unlock_user(current_user, user_id)
-        db.session.commit()
-        flash(gettext("已解除锁定"), "success")
-    return redirect(url_for("admin.user_edit", user_id=user_id))
+    return _act_on_user(user_id, services.unlock_user, gettext("已解除锁定"))
 
 
 @bp.route("/admin/users/<int:user_id>/second-factor/reset", methods=["POST"])
 @login_required
 def reset_second_factor(user_id: int):
-    if ButtonForm().validate_on_submit():
-        services.reset_second_factor(current_user, user_id)
-        db.session.commit()
-        flash(gettext("已重置该用户的两步验证，其登录已失效"), "success")
-    return redirect(url_for("admin.user_edit", user_id=user_id))
+    return _act_on_user(user_id, services.reset_second_factor, gettext("已重置该用户的两步验证，其登录已失效"))
 
 
 @bp.route("/admin/users/<int:user_id>/sessions/end", methods=["POST"])
 @login_required
 def end_sessions(user_id: int):
-    if ButtonForm().validate_on_submit():
-        services.end_sessions(current_user, user_id)
-        db.session.commit()
-        flash(gettext("已结束该用户的全部登录和令牌"), "success")
-    return redirect(url_for("admin.user_edit", user_id=user_id))
+    return _act_on_user(user_id, services.end_sessions, gettext("已结束该用户的全部登录和令牌"))
